@@ -1,0 +1,1 @@
+"""keras_gan.export: write generators as SavedModel (TF Serving layout) and ONNX."""

@@ -1,0 +1,80 @@
+"""The ``keras-gan`` command line.
+
+Each sub-command lives in its own module of this package, which defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Command modules import TensorFlow inside
+``run`` only, so ``keras-gan sample`` and ``keras-gan serve`` start without it.
+
+Example:
+    $ keras-gan train --model dcgan --dataset fashion_mnist --epochs 5 --out runs/dcgan
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+# Sub-command name -> module (relative to this package).
+COMMANDS: dict[str, str] = {
+    "train": ".train",
+    "data": ".data",
+}
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status 2, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered sub-command.
+
+    Returns:
+        The top-level parser.
+
+    Example:
+        >>> build_parser().prog
+        'keras-gan'
+    """
+    parser = argparse.ArgumentParser(
+        prog="keras-gan",
+        description="Train, evaluate, export, sample and serve GANs built on Keras 3.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name, __name__)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The process exit status.
+
+    Example:
+        >>> main(["--help"])  # doctest: +SKIP
+    """
+    # Quiet TensorFlow's C++ start-up logging before anything can import it.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except CommandError as error:
+        print(f"keras-gan {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"keras-gan {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

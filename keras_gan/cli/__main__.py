@@ -1,0 +1,7 @@
+"""``python -m keras_gan.cli``."""
+
+import sys
+
+from keras_gan.cli import main
+
+sys.exit(main())

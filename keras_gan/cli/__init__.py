@@ -19,6 +19,12 @@ from collections.abc import Sequence
 # Sub-command name -> module (relative to this package).
 COMMANDS: dict[str, str] = {
     "train": ".train",
+    "evaluate": ".evaluate",
+    "classifier": ".classifier",
+    "export": ".export",
+    "sample": ".sample",
+    "serve": ".serve",
+    "serving-config": ".serving_config",
     "data": ".data",
 }
 
@@ -44,7 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name, __name__)
+        try:
+            module = importlib.import_module(module_name, __name__)
+        except ModuleNotFoundError as error:
+            # A command whose module is not part of this install is left out of the parser.
+            if error.name != f"{__name__}{module_name}":
+                raise
+            continue
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
         command_parser.set_defaults(_module=module)

@@ -1,0 +1,45 @@
+"""Datasets: a strict IDX reader, dataset resolution (local files, Debian, TFDS), tf.data pipelines,
+and the 2-D Gaussian-mixture benchmarks.
+
+Names are imported lazily: ``load_arrays`` and :class:`DatasetError` need numpy only,
+``load_images`` imports TensorFlow.
+
+Example:
+    >>> from keras_gan.data import load_images
+    >>> ds = load_images("fashion_mnist", batch_size=128)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import DatasetError
+
+_LAZY = {
+    "load_arrays": ".sources",
+    "find_idx_files": ".sources",
+    "read_idx_pair": ".sources",
+    "read_idx": ".idx",
+    "write_idx": ".idx",
+    "load_images": ".dataset",
+    "scale_images": ".dataset",
+    "prepare": ".tfds_source",
+    "mixture_of_gaussians": ".mixtures",
+    "mixture_centers": ".mixtures",
+    "load_points": ".mixtures",
+}
+
+__all__ = ["DatasetError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'keras_gan.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

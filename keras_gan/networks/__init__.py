@@ -1,0 +1,11 @@
+"""Generator and discriminator factories: plain functional ``keras.Model`` builders.
+
+Example:
+    >>> from keras_gan.networks import dcgan_generator, dcgan_discriminator
+    >>> g = dcgan_generator(latent_dim=100, image_shape=(28, 28, 1))
+"""
+
+from .dcgan import dcgan_discriminator, dcgan_generator
+from .mlp import mlp_discriminator, mlp_generator
+
+__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]

@@ -1,0 +1,189 @@
+"""Discriminator regularisers added to the critic's loss: the WGAN-GP gradient penalty and R1.
+
+A penalty is called inside the critic's gradient tape with the critic and the real and fake
+batches and returns a PER-SAMPLE penalty (already multiplied by its weight), reduced like the
+losses (see :mod:`keras_gan.losses.base`). Randomness comes from a stateless seed the model
+passes in, so the penalty is deterministic under ``tf.function`` and identical across restarts.
+
+Example:
+    >>> penalty = GradientPenalty(weight=10.0)
+    >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> values = penalty(critic, tf.ones((4, 2)), tf.zeros((4, 2)), seed=tf.constant([0, 1]))
+    >>> values.shape
+    TensorShape([4])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+# Keeps sqrt differentiable where the gradient vanishes (d sqrt(u)/du is infinite at u = 0).
+_NORM_EPSILON = 1e-12
+
+
+def _check_weight(weight: float) -> float:
+    value = float(weight)
+    if not value > 0:
+        raise ValueError(f"weight must be positive. Received: weight={weight!r}")
+    return value
+
+
+def gradient_norm(
+    discriminator: keras.Model, inputs: tf.Tensor, training: bool = True
+) -> tf.Tensor:
+    """Per-sample L2 norm of ``d D(x) / d x`` over all non-batch axes, safe at zero.
+
+    Example:
+        >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> gradient_norm(critic, tf.zeros((3, 2))).shape
+        TensorShape([3])
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        outputs = discriminator(inputs, training=training)
+    grads = tape.gradient(outputs, inputs)
+    axes = list(range(1, len(inputs.shape)))
+    return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + _NORM_EPSILON)
+
+
+class Penalty:
+    """Base class: ``penalty(discriminator, real, fake, seed) -> (batch,)`` weighted per-sample values.
+
+    Example:
+        >>> issubclass(GradientPenalty, Penalty)
+        True
+    """
+
+    name = "penalty"
+
+    def __init__(self, weight: float = 10.0) -> None:
+        self.weight = _check_weight(weight)
+
+    def check_discriminator(self, discriminator: keras.Model) -> None:
+        """Raise when the discriminator's layers make this penalty wrong (none by default)."""
+
+    def __call__(
+        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+    ) -> tf.Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments.
+
+        Example:
+            >>> GradientPenalty(weight=5.0).get_config()
+            {'weight': 5.0}
+        """
+        return {"weight": self.weight}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Penalty:
+        """Rebuild from :meth:`get_config`.
+
+        Example:
+            >>> R1Penalty.from_config({"weight": 1.0}).weight
+            1.0
+        """
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(weight={self.weight!r})"
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GradientPenalty(Penalty):
+    """WGAN-GP's two-sided gradient penalty (Gulrajani et al. 2017, "Improved Training of WGANs").
+
+    ``weight * (||grad_x f(x_hat)||_2 - 1)^2`` with ``x_hat = a x + (1 - a) G(z)`` and ``a``
+    drawn uniform in [0, 1] ONCE PER SAMPLE (broadcast over the sample's features); the norm runs
+    over all non-batch axes. Batch norm in the critic mixes samples and invalidates the
+    per-sample penalty, so a critic with a BatchNormalization layer is rejected (use layer norm).
+
+    Args:
+        weight: lambda (10 in the paper).
+
+    Example:
+        >>> GradientPenalty().weight
+        10.0
+    """
+
+    name = "gradient_penalty"
+
+    def check_discriminator(self, discriminator: keras.Model) -> None:
+        """Reject a critic with batch normalisation.
+
+        Example:
+            >>> GradientPenalty().check_discriminator(keras.Sequential([keras.Input((2,))]))
+        """
+        bad = [
+            layer.name
+            for layer in discriminator._flatten_layers()
+            if isinstance(layer, keras.layers.BatchNormalization)
+        ]
+        if bad:
+            raise ValueError(
+                f"the gradient penalty is per sample, but the critic {discriminator.name!r} has "
+                f"batch normalisation ({', '.join(bad)}), which mixes samples; build it with "
+                "norm='layer', 'spectral' or None (Gulrajani et al. 2017, section 4)"
+            )
+
+    def __call__(
+        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+    ) -> tf.Tensor:
+        real = tf.convert_to_tensor(real)
+        fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
+        shape = tf.concat([tf.shape(real)[:1], tf.ones([tf.rank(real) - 1], tf.int32)], 0)
+        alpha = tf.random.stateless_uniform(shape, seed=seed, dtype=real.dtype)
+        interpolates = alpha * real + (1.0 - alpha) * fake
+        norm = gradient_norm(discriminator, interpolates)
+        return self.weight * tf.square(norm - 1.0)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class R1Penalty(Penalty):
+    """The R1 penalty on real data (Mescheder et al. 2018): ``weight / 2 * ||grad_x D(x)||^2``.
+
+    Args:
+        weight: gamma (10 is common on small images).
+
+    Example:
+        >>> R1Penalty(weight=1.0).name
+        'r1'
+    """
+
+    name = "r1"
+
+    def __call__(
+        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+    ) -> tf.Tensor:
+        norm = gradient_norm(discriminator, tf.convert_to_tensor(real))
+        return 0.5 * self.weight * tf.square(norm)
+
+
+_PENALTIES = {"gradient_penalty": GradientPenalty, "gp": GradientPenalty, "r1": R1Penalty}
+
+
+def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | None:
+    """Resolve a penalty from a name (``"gp"``, ``"gradient_penalty"``, ``"r1"``), config or instance.
+
+    Example:
+        >>> get_penalty("gp")
+        GradientPenalty(weight=10.0)
+    """
+    if identifier is None or isinstance(identifier, Penalty):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier not in _PENALTIES:
+            raise ValueError(
+                f"unknown penalty; expected one of {sorted(_PENALTIES)}. "
+                f"Received: penalty={identifier!r}"
+            )
+        return _PENALTIES[identifier]()
+    if isinstance(identifier, dict):
+        value = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(value, Penalty):
+            return value
+    raise ValueError(f"penalty must be a name, config or Penalty. Received: penalty={identifier!r}")

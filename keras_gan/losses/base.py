@@ -170,5 +170,6 @@ def get(identifier: str | dict[str, Any] | AdversarialLoss) -> AdversarialLoss:
         if isinstance(value, AdversarialLoss):
             return value
     raise ValueError(
-        f"loss must be a name, a serialized AdversarialLoss or an instance. Received: loss={identifier!r}"
+        "loss must be a name, a serialized AdversarialLoss or an instance. "
+        f"Received: loss={identifier!r}"
     )

@@ -76,7 +76,7 @@ class WeightClip:
 def get_constraint(
     identifier: str | float | dict[str, Any] | WeightClip | None,
 ) -> WeightClip | None:
-    """Resolve a constraint: None, ``"clip"``/``"weight_clip"``, a clip value, a config or an instance.
+    """Resolve a constraint: None, ``"weight_clip"``, a clip value, a config or an instance.
 
     Example:
         >>> get_constraint(0.02)

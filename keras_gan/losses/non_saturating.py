@@ -25,7 +25,8 @@ def non_saturating_discriminator_loss(
     """Per-sample discriminator loss: the same binary cross-entropy as the minimax game.
 
     Example:
-        >>> non_saturating_discriminator_loss([[3.0]], [[-3.0]]).numpy().astype(float).round(4).tolist()
+        >>> loss = non_saturating_discriminator_loss([[3.0]], [[-3.0]])
+        >>> loss.numpy().astype(float).round(4).tolist()
         [0.0972]
     """
     return minimax_discriminator_loss(real_logits, fake_logits, label_smoothing)

@@ -50,7 +50,7 @@ def gradient_norm(
 
 
 class Penalty:
-    """Base class: ``penalty(discriminator, real, fake, seed) -> (batch,)`` weighted per-sample values.
+    """Base class: ``penalty(discriminator, real, fake, seed)`` -> weighted per-sample values.
 
     Example:
         >>> issubclass(GradientPenalty, Penalty)
@@ -167,7 +167,7 @@ _PENALTIES = {"gradient_penalty": GradientPenalty, "gp": GradientPenalty, "r1": 
 
 
 def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | None:
-    """Resolve a penalty from a name (``"gp"``, ``"gradient_penalty"``, ``"r1"``), config or instance.
+    """Resolve a penalty from a name (``"gp"``, ``"r1"``), a config or an instance.
 
     Example:
         >>> get_penalty("gp")

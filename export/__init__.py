@@ -1,1 +1,123 @@
-"""keras_gan.export: write generators as SavedModel (TF Serving layout) and ONNX."""
+"""keras_gan.export: write generators as SavedModel (TF Serving layout) and ONNX.
+
+``export(model, base_dir)`` writes one version directory ``base_dir/<version>/`` holding
+
+* the SavedModel (``saved_model.pb``, ``variables/``, ``assets/keras_gan.json``) with the
+  signatures ``serving_default`` (``z`` -> ``images``) and ``sample`` (``n``, ``seed`` ->
+  ``images``), loadable by TF Serving with ``base_dir`` as its model base path;
+* ``model.onnx`` (``z`` -> ``images``) and ``model.sample.onnx`` (``n``, ``seed`` -> ``images``)
+  for onnxruntime (``keras_gan.serving``).
+
+The directory is built in a hidden temporary sibling and renamed into place when complete.
+``sample`` draws ``z`` in-graph by the recipe ``keras_gan.latent.v1`` (written out in
+``keras_gan.serving.latent``), so both runtimes give the same images for the same seed.
+
+Example:
+    >>> from keras_gan.export import export, verify
+    >>> version_dir = export(gan, "models/fashion_dcgan")  # doctest: +SKIP
+    >>> verify(version_dir).max_abs_difference < 1e-5  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from keras_gan.export.metadata import ASSET_NAME, METADATA_KEY, build_metadata
+from keras_gan.export.onnx import build_onnx_models, export_onnx, sample_path_for
+from keras_gan.export.saved_model import check_version, export_saved_model, write_saved_model
+from keras_gan.export.source import (
+    ExportError,
+    atomic_directory,
+    next_version,
+    resolve,
+    write_bytes_atomic,
+)
+from keras_gan.export.verify import VerifyReport, verify
+from keras_gan.serving.latent import RECIPE
+
+__all__ = [
+    "ASSET_NAME",
+    "FORMATS",
+    "METADATA_KEY",
+    "ONNX_NAME",
+    "RECIPE",
+    "SAMPLE_ONNX_NAME",
+    "ExportError",
+    "VerifyReport",
+    "export",
+    "export_onnx",
+    "export_saved_model",
+    "next_version",
+    "verify",
+]
+
+FORMATS = ("saved_model", "onnx")
+#: File names of the ONNX entry points inside a version directory.
+ONNX_NAME = "model.onnx"
+SAMPLE_ONNX_NAME = sample_path_for(ONNX_NAME).name
+_ATTEMPTS = 5
+
+
+def export(
+    model: Any,
+    base_dir: str | os.PathLike,
+    formats: Iterable[str] = FORMATS,
+    version: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    opset: int = 18,
+) -> Path:
+    """Write one version directory ``base_dir/<version>/`` with the requested formats.
+
+    Args:
+        model: a GAN (its ``sampling_generator`` is exported), a bare generator
+            ``keras.Model`` or a fitted mixture (``as_generator``).
+        base_dir: the model base path (TF Serving's and ``keras_gan.serving``'s).
+        formats: any of ``"saved_model"`` and ``"onnx"``.
+        version: positive integer; None takes the next free one.
+        metadata: entries that override or extend the default metadata (``dataset``,
+            ``epochs``, ``evaluation``, ``model_kind``, ``image_shape`` for a mixture, ...).
+        opset: ONNX opset (18).
+
+    Returns:
+        The version directory.
+
+    Raises:
+        ExportError: the ONNX conversion or its checks failed; nothing was written.
+        FileExistsError: ``base_dir/<version>`` exists already.
+
+    Example:
+        >>> export(generator, "models/g", formats=("onnx",))  # doctest: +SKIP
+        PosixPath('models/g/1')
+    """
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ValueError(
+            f"formats must be a non-empty selection of {FORMATS}. Received: formats={formats!r}"
+        )
+    image_shape = (metadata or {}).get("image_shape")
+    source = resolve(model, image_shape=image_shape)
+    meta = build_metadata(source, metadata)
+    protos = build_onnx_models(source, meta, opset=opset) if "onnx" in formats else None
+    base = Path(base_dir)
+    explicit = version is not None
+    version = check_version(version) if explicit else next_version(base)
+    for _ in range(_ATTEMPTS):
+        try:
+            with atomic_directory(base / str(version)) as tmp:
+                if "saved_model" in formats:
+                    write_saved_model(source, meta, tmp)
+                if protos is not None:
+                    write_bytes_atomic(tmp / ONNX_NAME, protos[0].SerializeToString())
+                    write_bytes_atomic(tmp / SAMPLE_ONNX_NAME, protos[1].SerializeToString())
+            return base / str(version)
+        except FileExistsError:
+            # Another exporter took this number meanwhile: take the next one.
+            if explicit:
+                raise
+            version = next_version(base)
+    raise ExportError(f"No free version directory in {base} after {_ATTEMPTS} attempts.")

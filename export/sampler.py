@@ -1,0 +1,159 @@
+"""The seeded latent recipe ``keras_gan.latent.v1`` in TensorFlow, and the exported entry points.
+
+``latent(n, seed, latent_dim)`` is the in-graph twin of ``keras_gan.serving.latent.latent``
+(whose docstring is the written recipe). It uses only int64 ``Mul``/``Add``/``BitwiseAnd``/
+``BitwiseXor``, integer division of non-negative values, ``Cast``, ``Log``, ``Cos`` and
+``Sqrt``: each converts to ONNX opset 18 and runs exactly in onnxruntime. Unsigned 32-bit
+words are held in int64 with masks; products are split into 16-bit halves so that no
+intermediate leaves the int64 range.
+
+Example:
+    >>> import tensorflow as tf
+    >>> latent(tf.constant(2), tf.constant(7, tf.int64), latent_dim=3).shape
+    TensorShape([2, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tensorflow as tf
+from keras_gan.serving.latent import (
+    ABSORB_INCREMENT,
+    MASK32,
+    MIX_MULTIPLIER_1,
+    MIX_MULTIPLIER_2,
+    RECIPE,
+    TWO_PI,
+)
+
+__all__ = ["RECIPE", "latent", "make_generate_fn", "make_sample_fn", "to_uint8"]
+
+
+def _shift_right(x: tf.Tensor, bits: int) -> tf.Tensor:
+    # x >= 0, so integer division is the logical shift in TensorFlow and ONNX alike.
+    return tf.math.floordiv(x, tf.constant(2**bits, tf.int64))
+
+
+def _mul32(a: tf.Tensor, multiplier: int) -> tf.Tensor:
+    """``(a * multiplier) mod 2**32`` for 32-bit ``a`` without int64 overflow."""
+    low = a * tf.constant(multiplier & 0xFFFF, tf.int64)  # < 2**48
+    high = tf.bitwise.bitwise_and(
+        a * tf.constant(multiplier >> 16, tf.int64), tf.constant(0xFFFF, tf.int64)
+    ) * tf.constant(2**16, tf.int64)  # < 2**32
+    return tf.bitwise.bitwise_and(low + high, tf.constant(MASK32, tf.int64))
+
+
+def _mix32(x: tf.Tensor) -> tf.Tensor:
+    x = tf.bitwise.bitwise_xor(x, _shift_right(x, 16))
+    x = _mul32(x, MIX_MULTIPLIER_1)
+    x = tf.bitwise.bitwise_xor(x, _shift_right(x, 13))
+    x = _mul32(x, MIX_MULTIPLIER_2)
+    return tf.bitwise.bitwise_xor(x, _shift_right(x, 16))
+
+
+def _absorb(h: tf.Tensor, v: tf.Tensor) -> tf.Tensor:
+    mixed = tf.bitwise.bitwise_xor(h, v) + tf.constant(ABSORB_INCREMENT, tf.int64)
+    return _mix32(tf.bitwise.bitwise_and(mixed, tf.constant(MASK32, tf.int64)))
+
+
+def _uniform(h: tf.Tensor) -> tf.Tensor:
+    odd = _shift_right(h, 9) * tf.constant(2, tf.int64) + tf.constant(1, tf.int64)
+    return tf.cast(odd, tf.float64) * tf.constant(2.0**-24, tf.float64)
+
+
+def latent(n: tf.Tensor, seed: tf.Tensor, latent_dim: int) -> tf.Tensor:
+    """Draw ``z`` of shape ``[max(n, 0), latent_dim]`` by the recipe ``keras_gan.latent.v1``.
+
+    Args:
+        n: int32 (or int64) scalar tensor, the number of rows.
+        seed: int64 scalar tensor, any value.
+        latent_dim: Python int, the number of columns.
+
+    Returns:
+        float32 tensor ``[n, latent_dim]``, equal to ``keras_gan.serving.latent.latent``.
+
+    Example:
+        >>> z = latent(tf.constant(4), tf.constant(0, tf.int64), latent_dim=8)
+        >>> z.dtype
+        tf.float32
+    """
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive int. Received: latent_dim={latent_dim!r}")
+    mask = tf.constant(MASK32, tf.int64)
+    seed = tf.cast(seed, tf.int64)
+    seed_lo = tf.bitwise.bitwise_and(seed, mask)
+    # seed - seed_lo has 32 zero low bits, so the division is exact (floor == truncation).
+    seed_hi = tf.bitwise.bitwise_and(
+        tf.math.floordiv(seed - seed_lo, tf.constant(2**32, tf.int64)), mask
+    )
+    key = _absorb(_absorb(tf.constant(0, tf.int64), seed_hi), seed_lo)
+    rows = tf.range(tf.cast(n, tf.int64), dtype=tf.int64)[:, None]
+    columns = tf.range(latent_dim, dtype=tf.int64)[None, :] * tf.constant(2, tf.int64)
+    h_row = _absorb(key, rows)
+    u1 = _uniform(_absorb(h_row, columns))
+    u2 = _uniform(_absorb(h_row, columns + tf.constant(1, tf.int64)))
+    radius = tf.sqrt(tf.constant(-2.0, tf.float64) * tf.math.log(u1))
+    z = radius * tf.cos(u2 * tf.constant(TWO_PI, tf.float64))
+    return tf.cast(z, tf.float32)
+
+
+def to_uint8(images: tf.Tensor) -> tf.Tensor:
+    """``round_half_to_even((clip(images, -1, 1) + 1) * 127.5)`` as uint8, in float32 arithmetic.
+
+    Args:
+        images: float32 tensor in [-1, 1].
+
+    Returns:
+        uint8 tensor of the same shape.
+
+    Example:
+        >>> to_uint8(tf.constant([-1.0, 0.0, 1.0])).numpy().tolist()
+        [0, 128, 255]
+    """
+    clipped = tf.clip_by_value(tf.cast(images, tf.float32), -1.0, 1.0)
+    return tf.cast(tf.round((clipped + 1.0) * 127.5), tf.uint8)
+
+
+def make_generate_fn(generator: Callable) -> Callable:
+    """The ``serving_default`` body: ``z -> {"images": generator(z, training=False)}``.
+
+    Args:
+        generator: a built Keras model mapping ``[None, latent_dim]`` to images.
+
+    Returns:
+        A Python function of ``z`` returning a dict with the float32 ``images``.
+
+    Example:
+        >>> fn = make_generate_fn(generator)  # doctest: +SKIP
+    """
+
+    def generate(z: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"images": tf.cast(generator(z, training=False), tf.float32)}
+
+    return generate
+
+
+def make_sample_fn(generator: Callable, latent_dim: int, image_like: bool) -> Callable:
+    """The ``sample`` body: ``(n, seed) -> {"images": ...}`` with z from the recipe.
+
+    Args:
+        generator: a built Keras model mapping ``[None, latent_dim]`` to outputs.
+        latent_dim: the generator's latent size.
+        image_like: True when the output has rank >= 3 (``[None, H, W(, C)]``): images are
+            returned as uint8 by ``to_uint8``. False for flat outputs ``[None, D]``, returned
+            as the float32 values.
+
+    Returns:
+        A Python function of ``(n, seed)`` returning a dict with ``images``.
+
+    Example:
+        >>> fn = make_sample_fn(generator, 100, image_like=True)  # doctest: +SKIP
+    """
+
+    def sample(n: tf.Tensor, seed: tf.Tensor) -> dict[str, tf.Tensor]:
+        z = latent(n, seed, latent_dim)
+        images = tf.cast(generator(z, training=False), tf.float32)
+        return {"images": to_uint8(images) if image_like else images}
+
+    return sample

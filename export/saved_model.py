@@ -1,0 +1,129 @@
+"""Export a generator as a SavedModel in TF Serving's layout ``base_dir/<version>/``.
+
+Written through ``keras.export.ExportArchive`` with two signatures (both listed by
+``saved_model_cli show --all`` with method ``tensorflow/serving/predict``):
+
+* ``serving_default``: ``z`` float32 ``[None, latent_dim]`` -> ``images`` float32
+  ``[None, *image_shape]`` in [-1, 1];
+* ``sample``: ``n`` int32 scalar, ``seed`` int64 scalar -> ``images`` uint8
+  ``[n, *image_shape]`` (float32 values for flat ``[D]`` outputs), ``z`` drawn by the recipe
+  ``keras_gan.latent.v1``.
+
+The metadata JSON is written to ``assets/keras_gan.json``. The version directory is built in a
+hidden sibling (``.tmp-<version>-<random>``, which TF Serving ignores) and renamed into place
+only when complete.
+
+Example:
+    >>> from keras_gan.export import export_saved_model
+    >>> export_saved_model(gan, "models/fashion_dcgan")  # doctest: +SKIP
+    PosixPath('models/fashion_dcgan/1')
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras_gan.export.metadata import ASSET_NAME, build_metadata, dumps
+from keras_gan.export.sampler import make_generate_fn, make_sample_fn
+from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
+
+__all__ = ["check_version", "export_saved_model", "write_saved_model"]
+
+
+def export_saved_model(
+    model: Any,
+    base_dir: str | os.PathLike,
+    version: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``base_dir/<version>/`` with the ``serving_default`` and ``sample`` signatures.
+
+    Args:
+        model: a GAN (its ``sampling_generator`` is exported), a bare generator
+            ``keras.Model`` or a fitted mixture (``as_generator``).
+        base_dir: TF Serving's model base path; created when missing.
+        version: positive integer; None takes the next free one (1 + the largest present).
+        metadata: entries that override or extend the default metadata.
+
+    Returns:
+        The version directory.
+
+    Raises:
+        FileExistsError: ``base_dir/<version>`` exists already.
+
+    Example:
+        >>> path = export_saved_model(generator, "models/g")  # doctest: +SKIP
+        >>> tf.saved_model.load(str(path)).signatures["sample"](
+        ...     n=tf.constant(4), seed=tf.constant(0, tf.int64))["images"].dtype  # doctest: +SKIP
+        tf.uint8
+    """
+    image_shape = (metadata or {}).get("image_shape")
+    source = resolve(model, image_shape=image_shape)
+    meta = build_metadata(source, metadata)
+    base = Path(base_dir)
+    version = next_version(base) if version is None else check_version(version)
+    final = base / str(version)
+    with atomic_directory(final) as tmp:
+        write_saved_model(source, meta, tmp)
+    return final
+
+
+def check_version(version: Any) -> int:
+    """Validate a TF Serving version number.
+
+    Args:
+        version: the requested version.
+
+    Returns:
+        It, as an int.
+
+    Example:
+        >>> check_version(3)
+        3
+    """
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive integer. Received: version={version!r}")
+    return version
+
+
+def write_saved_model(
+    source: ExportSource, metadata: Mapping[str, Any], directory: str | os.PathLike
+) -> None:
+    """Write the SavedModel (``saved_model.pb``, ``variables/``, ``assets/``) into ``directory``.
+
+    ``directory`` is written in place; callers wanting atomicity pass a temporary directory
+    (``export_saved_model`` does).
+
+    Args:
+        source: the resolved generator.
+        metadata: the metadata dict, written to ``assets/keras_gan.json``.
+        directory: an empty or missing directory.
+
+    Example:
+        >>> write_saved_model(resolve(generator), meta, tmp_dir)  # doctest: +SKIP
+    """
+    directory = Path(directory)
+    archive = keras.export.ExportArchive()
+    archive.track(source.generator)
+    archive.add_endpoint(
+        "serving_default",
+        make_generate_fn(source.generator),
+        input_signature=[tf.TensorSpec([None, source.latent_dim], tf.float32, name="z")],
+    )
+    archive.add_endpoint(
+        "sample",
+        make_sample_fn(source.generator, source.latent_dim, source.image_like),
+        input_signature=[
+            tf.TensorSpec([], tf.int32, name="n"),
+            tf.TensorSpec([], tf.int64, name="seed"),
+        ],
+    )
+    archive.write_out(str(directory), verbose=False)
+    assets = directory / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / ASSET_NAME).write_text(dumps(metadata) + "\n", encoding="utf-8")

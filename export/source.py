@@ -1,0 +1,256 @@
+"""What gets exported: turn a GAN, a bare generator or a fitted mixture into one Keras generator.
+
+Models are duck-typed so that export never imports the training classes:
+
+* a fitted Gaussian mixture: anything with ``as_generator(...)``; exported as the Keras model it
+  returns (its latent size is ``n_features + 1`` and standard-normal ``z`` gives exact samples);
+* a GAN: anything with ``generator`` and ``latent_dim``; its ``sampling_generator`` (the EMA
+  generator when enabled) is exported when present;
+* a bare generator: a ``keras.Model`` with one input ``[None, latent_dim]`` and one output
+  ``[None, H, W, C]`` (any rank >= 2; ``[None, D]`` for flat data or 2-D points).
+
+Example:
+    >>> source = resolve(generator)  # doctest: +SKIP
+    >>> source.latent_dim, source.output_shape  # doctest: +SKIP
+    (100, (28, 28, 1))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = [
+    "ExportError",
+    "ExportSource",
+    "atomic_directory",
+    "next_version",
+    "resolve",
+    "write_bytes_atomic",
+]
+
+# Class names of the training library's GAN variants -> metadata model_kind.
+_KIND_BY_CLASS = {"gan": "gan", "dcgan": "dcgan", "wgan": "wgan", "wgangp": "wgan_gp"}
+
+
+class ExportError(RuntimeError):
+    """An export could not be completed; nothing was left at the destination.
+
+    Example:
+        >>> raise ExportError("ONNX conversion left unsupported ops: Foo")  # doctest: +SKIP
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSource:
+    """A generator ready to export, with what the metadata needs to say about it.
+
+    Attributes:
+        generator: the Keras model ``z [None, latent_dim] -> outputs [None, *output_shape]``.
+        latent_dim: length of ``z``.
+        output_shape: per-sample output shape, e.g. ``(28, 28, 1)`` or ``(2,)``.
+        model_kind: ``"dcgan"``, ``"gan"``, ``"wgan"``, ``"wgan_gp"``, ``"gmm"`` or ``"generator"``.
+        epochs: training epochs when the model knows them, else None.
+
+    Example:
+        >>> ExportSource(generator, 4, (8, 8, 1), "generator").image_like  # doctest: +SKIP
+        True
+    """
+
+    generator: keras.Model
+    latent_dim: int
+    output_shape: tuple[int, ...]
+    model_kind: str
+    epochs: int | None = None
+
+    @property
+    def image_like(self) -> bool:
+        """True when outputs are images (``[H, W]`` or ``[H, W, C]``): ``sample`` returns uint8."""
+        return len(self.output_shape) >= 2
+
+
+def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSource:
+    """Find the generator to export inside ``model``.
+
+    Args:
+        model: a GAN (``generator`` + ``latent_dim``), a bare generator ``keras.Model`` or a
+            fitted mixture (``as_generator``).
+        image_shape: for a mixture only, the image shape its samples are reshaped to (passed to
+            ``as_generator(image_shape=...)``); None keeps the mixture's own output shape.
+
+    Returns:
+        The ``ExportSource``.
+
+    Raises:
+        TypeError: ``model`` is none of the above.
+        ValueError: the generator does not map one ``[None, latent_dim]`` input to one output.
+
+    Example:
+        >>> resolve(gan).generator is gan.sampling_generator  # doctest: +SKIP
+        True
+    """
+    epochs = _epochs_of(model)
+    if hasattr(model, "as_generator"):
+        kwargs = {} if image_shape is None else {"image_shape": tuple(int(d) for d in image_shape)}
+        generator, kind, latent_dim = model.as_generator(**kwargs), "gmm", None
+    elif hasattr(model, "generator") and hasattr(model, "latent_dim"):
+        generator = getattr(model, "sampling_generator", None) or model.generator
+        name = type(model).__name__.lower().replace("_", "")
+        kind = _KIND_BY_CLASS.get(name, "gan")
+        latent_dim = int(model.latent_dim)
+    elif isinstance(model, keras.Model):
+        generator, kind, latent_dim = model, "generator", None
+    else:
+        raise TypeError(
+            "export expects a GAN (with `generator` and `latent_dim`), a generator keras.Model "
+            f"or a fitted mixture (with `as_generator`). Received: model={type(model).__name__}"
+        )
+    if not isinstance(generator, keras.Model):
+        raise TypeError(
+            f"The generator to export must be a keras.Model. Received: {type(generator).__name__}"
+        )
+    input_dim = _latent_dim_of(generator)
+    if latent_dim is not None and input_dim is not None and input_dim != latent_dim:
+        raise ValueError(
+            f"The generator's input has {input_dim} features but the model says "
+            f"latent_dim={latent_dim}."
+        )
+    latent_dim = latent_dim or input_dim
+    if latent_dim is None:
+        raise ValueError(
+            "Cannot tell the generator's latent size: build it or call it once first. "
+            f"Received: input_shape={_input_shape(generator)}"
+        )
+    output = generator(np.zeros((1, latent_dim), np.float32), training=False)
+    if isinstance(output, (list, tuple, dict)):
+        raise ValueError(
+            f"The generator must have one output tensor. Received: {type(output).__name__}"
+        )
+    output_shape = tuple(int(d) for d in output.shape[1:])
+    if not output_shape:
+        raise ValueError(
+            f"The generator's output must be at least [batch, D]. Received: shape={output.shape}"
+        )
+    return ExportSource(generator, int(latent_dim), output_shape, kind, epochs)
+
+
+def _input_shape(generator: keras.Model) -> Any:
+    try:
+        return generator.input_shape
+    except (AttributeError, ValueError):
+        return None
+
+
+def _latent_dim_of(generator: keras.Model) -> int | None:
+    shape = _input_shape(generator)
+    if shape is None:
+        return None
+    if isinstance(shape, list) or (shape and isinstance(shape[0], (list, tuple))):
+        raise ValueError(f"The generator must have exactly one input. Received: {shape}")
+    if len(shape) != 2 or shape[1] is None:
+        raise ValueError(
+            f"The generator's input must be [None, latent_dim]. Received: input_shape={shape}"
+        )
+    return int(shape[1])
+
+
+def _epochs_of(model: Any) -> int | None:
+    history = getattr(model, "history", None)
+    epochs = getattr(history, "epoch", None)
+    if isinstance(epochs, list) and epochs:
+        return int(epochs[-1]) + 1
+    return None
+
+
+def next_version(base_dir: str | os.PathLike) -> int:
+    """The next free TF Serving version number in ``base_dir``: 1 + the largest integer dir, or 1.
+
+    Args:
+        base_dir: the model's base path (it need not exist).
+
+    Returns:
+        A positive integer.
+
+    Example:
+        >>> next_version("/nonexistent")
+        1
+    """
+    base = Path(base_dir)
+    if not base.is_dir():
+        return 1
+    versions = [int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+@contextmanager
+def atomic_directory(final: Path) -> Iterator[Path]:
+    """Build a directory in a hidden temporary sibling and rename it to ``final`` when complete.
+
+    On any exception the temporary directory is removed and ``final`` is never created, so a
+    server watching the parent (TF Serving loads every new numeric directory) never sees a
+    partial version.
+
+    Args:
+        final: the directory to create; it must not exist.
+
+    Yields:
+        The temporary directory to fill.
+
+    Example:
+        >>> with atomic_directory(Path("models/gan/3")) as tmp:  # doctest: +SKIP
+        ...     (tmp / "model.onnx").write_bytes(data)
+    """
+    if final.exists():
+        raise FileExistsError(f"Export destination already exists: {final}")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".tmp-{final.name}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        # rename() of a directory fails when the target exists and is not empty.
+        if final.exists():
+            raise FileExistsError(f"Export destination appeared while exporting: {final}")
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary sibling of ``path``, then ``os.replace`` it into place.
+
+    Args:
+        path: the destination file.
+        data: its full contents.
+
+    Example:
+        >>> write_bytes_atomic(Path("model.onnx"), proto.SerializeToString())  # doctest: +SKIP
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

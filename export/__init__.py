@@ -49,6 +49,7 @@ __all__ = [
     "ExportError",
     "VerifyReport",
     "export",
+    "export_and_verify",
     "export_onnx",
     "export_saved_model",
     "next_version",
@@ -93,6 +94,55 @@ def export(
         >>> export(generator, "models/g", formats=("onnx",))  # doctest: +SKIP
         PosixPath('models/g/1')
     """
+    return _export(model, base_dir, formats, version, metadata, opset, check=None)[0]
+
+
+def export_and_verify(
+    model: Any,
+    base_dir: str | os.PathLike,
+    formats: Iterable[str] = FORMATS,
+    version: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    opset: int = 18,
+    atol: float = 1e-5,
+) -> VerifyReport:
+    """``export``, with ``verify`` run on the finished directory before it is renamed into place.
+
+    A model that fails verification never appears under ``base_dir``.
+
+    Args:
+        model: as for ``export``.
+        base_dir: as for ``export``.
+        formats: as for ``export``.
+        version: as for ``export``.
+        metadata: as for ``export``.
+        opset: as for ``export``.
+        atol: the largest allowed SavedModel-vs-ONNX difference (see ``verify``).
+
+    Returns:
+        The ``VerifyReport``; its ``path`` is the version directory.
+
+    Raises:
+        VerificationError: the export does not behave as its metadata says; nothing written.
+
+    Example:
+        >>> export_and_verify(gan, "models/g").max_abs_difference  # doctest: +SKIP
+        4.76837158203125e-07
+    """
+    path, report = _export(model, base_dir, formats, version, metadata, opset, check=atol)
+    report.path = path
+    return report
+
+
+def _export(
+    model: Any,
+    base_dir: str | os.PathLike,
+    formats: Iterable[str],
+    version: int | None,
+    metadata: Mapping[str, Any] | None,
+    opset: int,
+    check: float | None,
+) -> tuple[Path, VerifyReport | None]:
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -107,6 +157,7 @@ def export(
     explicit = version is not None
     version = check_version(version) if explicit else next_version(base)
     for _ in range(_ATTEMPTS):
+        report = None
         try:
             with atomic_directory(base / str(version)) as tmp:
                 if "saved_model" in formats:
@@ -114,7 +165,9 @@ def export(
                 if protos is not None:
                     write_bytes_atomic(tmp / ONNX_NAME, protos[0].SerializeToString())
                     write_bytes_atomic(tmp / SAMPLE_ONNX_NAME, protos[1].SerializeToString())
-            return base / str(version)
+                if check is not None:
+                    report = verify(tmp, atol=check)
+            return base / str(version), report
         except FileExistsError:
             # Another exporter took this number meanwhile: take the next one.
             if explicit:

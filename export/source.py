@@ -104,8 +104,7 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
         generator, kind, latent_dim = model.as_generator(**kwargs), "gmm", None
     elif hasattr(model, "generator") and hasattr(model, "latent_dim"):
         generator = getattr(model, "sampling_generator", None) or model.generator
-        name = type(model).__name__.lower().replace("_", "")
-        kind = _KIND_BY_CLASS.get(name, "gan")
+        kind = _gan_kind(model)
         latent_dim = int(model.latent_dim)
     elif isinstance(model, keras.Model):
         generator, kind, latent_dim = model, "generator", None
@@ -141,6 +140,21 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
             f"The generator's output must be at least [batch, D]. Received: shape={output.shape}"
         )
     return ExportSource(generator, int(latent_dim), output_shape, kind, epochs)
+
+
+def _gan_kind(model: Any) -> str:
+    """``model_kind`` of a GAN: from its name (presets name the model), class or penalty."""
+    for label in (getattr(model, "name", None), type(model).__name__):
+        if isinstance(label, str):
+            kind = _KIND_BY_CLASS.get(label.lower().replace("_", "").replace("-", ""))
+            if kind is not None and kind != "gan":
+                return kind
+    penalty = getattr(model, "penalty", None)
+    if penalty is not None and "gradient" in type(penalty).__name__.lower():
+        return "wgan_gp"
+    if getattr(model, "constraint", None) is not None:
+        return "wgan"
+    return "gan"
 
 
 def _input_shape(generator: keras.Model) -> Any:

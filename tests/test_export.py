@@ -393,3 +393,35 @@ def test_real_gaussian_mixture(tmp_path):
     report = kx.verify(version_dir)
     assert report.max_abs_difference <= 1e-5
     assert report.metadata["model_kind"] == "gmm" and report.metadata["latent_dim"] == 3
+
+
+def test_keras_gan_model_exports_its_ema_generator(tmp_path):
+    models = importlib.import_module("keras_gan.models")
+    if not hasattr(models, "GAN"):
+        pytest.skip("keras_gan.models.GAN is not in this tree yet")
+    from keras_gan.networks import dcgan_discriminator
+
+    generator = perturb(dcgan_generator(latent_dim=4, image_shape=(8, 8, 1), width=4), 5)
+    gan = models.GAN(
+        generator, dcgan_discriminator((8, 8, 1), width=4), ema_decay=0.9, name="dcgan"
+    )
+    assert gan.sampling_generator is not gan.generator
+    perturb(gan.sampling_generator, 6)
+    report = kx.export_and_verify(gan, tmp_path, formats=("onnx", "saved_model"))
+    assert report.metadata["model_kind"] == "dcgan" and report.max_abs_difference <= 1e-5
+    z = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    images, _ = run_onnx(report.path, z, 1, 0)
+    ema = keras.ops.convert_to_numpy(gan.sampling_generator(z, training=False))
+    np.testing.assert_allclose(images, ema, atol=1e-5)
+    assert np.abs(images - keras.ops.convert_to_numpy(generator(z, training=False))).max() > 0.01
+
+
+def test_export_and_verify_keeps_a_failing_export_out_of_place(tmp_path, monkeypatch):
+    def refuse(path, atol):
+        assert (Path(path) / "model.onnx").is_file()  # verify sees the finished directory
+        raise VerificationError("simulated verification failure")
+
+    monkeypatch.setattr(kx, "verify", refuse)
+    with pytest.raises(VerificationError, match="simulated"):
+        kx.export_and_verify(MODELS["mlp"](), tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -65,6 +65,8 @@ def _uniform(h: tf.Tensor) -> tf.Tensor:
 def latent(n: tf.Tensor, seed: tf.Tensor, latent_dim: int) -> tf.Tensor:
     """Draw ``z`` of shape ``[max(n, 0), latent_dim]`` by the recipe ``keras_gan.latent.v1``.
 
+    A negative ``n`` gives an empty batch (``keras_gan.serving.latent.latent`` rejects it).
+
     Args:
         n: int32 (or int64) scalar tensor, the number of rows.
         seed: int64 scalar tensor, any value.
@@ -88,7 +90,9 @@ def latent(n: tf.Tensor, seed: tf.Tensor, latent_dim: int) -> tf.Tensor:
         tf.math.floordiv(seed - seed_lo, tf.constant(2**32, tf.int64)), mask
     )
     key = _absorb(_absorb(tf.constant(0, tf.int64), seed_hi), seed_lo)
-    rows = tf.range(tf.cast(n, tf.int64), dtype=tf.int64)[:, None]
+    # tf.range rejects a negative count where ONNX Range returns nothing: clamp in both.
+    count = tf.maximum(tf.cast(n, tf.int64), tf.constant(0, tf.int64))
+    rows = tf.range(count, dtype=tf.int64)[:, None]
     columns = tf.range(latent_dim, dtype=tf.int64)[None, :] * tf.constant(2, tf.int64)
     h_row = _absorb(key, rows)
     u1 = _uniform(_absorb(h_row, columns))

@@ -175,6 +175,9 @@ def test_sample_repeats_and_depends_on_seed(exported):
     assert np.count_nonzero(first != other) > first.size // 2
     # Rows depend on (seed, row) only: a smaller batch is a prefix.
     np.testing.assert_array_equal(run_onnx(version_dir, z, 3, 5)[1], ort_first[:3])
+    for n in (0, -2):  # empty batches, and the same in both runtimes
+        assert run_signatures(version_dir, z, n, 5)[1].shape == (0, 8, 8, 1)
+        assert run_onnx(version_dir, z, n, 5)[1].shape == (0, 8, 8, 1)
 
 
 def test_saved_model_cli_lists_both_signatures(exported):
@@ -199,6 +202,34 @@ def test_saved_model_cli_lists_both_signatures(exported):
     assert "DT_UINT8" in blocks["sample"]
     for block in blocks.values():
         assert "Method name is: tensorflow/serving/predict" in block
+
+
+def test_saved_model_cli_runs_sample_like_onnxruntime(exported, tmp_path):
+    """saved_model_cli loads the SavedModel into a TF1-style session, as TF Serving does."""
+    _, version_dir = exported("dcgan")
+    subprocess.run(
+        [
+            str(VENV_BIN / "saved_model_cli"),
+            "run",
+            "--dir",
+            str(version_dir),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "sample",
+            "--input_exprs",
+            "n=5;seed=77",
+            "--outdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    images = np.load(tmp_path / "images.npy")
+    expected = run_onnx(version_dir, np.zeros((1, 4), np.float32), 5, 77)[1]
+    assert images.dtype == np.uint8 and images.shape == (5, 8, 8, 1)
+    assert np.abs(images.astype(int) - expected).max() <= 1
+    assert np.count_nonzero(images != expected) <= 2
 
 
 def test_version_dir_layout_and_metadata(exported):

@@ -456,3 +456,11 @@ def test_export_and_verify_keeps_a_failing_export_out_of_place(tmp_path, monkeyp
     with pytest.raises(VerificationError, match="simulated"):
         kx.export_and_verify(MODELS["mlp"](), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_package_does_not_import_the_training_classes():
+    code = (
+        "import sys, keras_gan.export; "
+        "assert 'keras_gan.models' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([str(VENV_BIN / "python"), "-c", code], check=True, capture_output=True)

@@ -1,0 +1,548 @@
+"""``GAN``: one Keras model, one ``train_step``, for every adversarial variant.
+
+A variant is a composition, not a new trainer: a generator and a discriminator (any Keras
+models), a loss pair (:mod:`keras_gan.losses`), an optional penalty (WGAN-GP's gradient penalty,
+R1), an optional constraint (WGAN's weight clipping), and a number of discriminator steps per
+generator step.
+
+One training step (Goodfellow et al. 2014, Algorithm 1, alternating updates):
+
+1. the generator maps ``k * m`` latent vectors to fakes, once, under the generator's tape;
+2. ``k`` discriminator updates, each on ``m`` real and ``m`` fake samples (the fakes are
+   constants to the discriminator), each followed by the constraint when there is one;
+3. one generator update on all ``k * m`` fakes scored by the UPDATED discriminator, with
+   ``discriminator.trainable = False``.
+
+About freezing: in Keras 3 a layer with ``trainable = False`` also runs BatchNormalization in
+inference mode, even when called with ``training=True``. Freezing the discriminator during the
+generator update is therefore deliberate: its batch-norm moving statistics are not updated by
+fake-only batches, and the generator is scored with the same normalisation the discriminator
+uses at inference. The flag is toggled while ``train_step`` runs, so under ``tf.function`` it
+takes effect when the step is traced (once), and on every step with ``run_eagerly=True``; it is
+always restored, and the gradient of the generator update is taken with respect to generator
+variables only.
+
+Distribution: per-sample losses are reduced by the GLOBAL batch size
+(:func:`keras_gan.losses.reduce_per_sample`), and the latent noise and penalty interpolation
+weights are stateless draws seeded by ``(seed, step)`` for the global batch, each replica keeping
+its slice (:func:`keras_gan.losses.replica_slice`): K steps on N replicas equal K steps on one
+device with the same global batch. The step counter is the generator optimizer's ``iterations``,
+so a run restored from a checkpoint (``BackupAndRestore``) draws the same noise as an
+uninterrupted one.
+
+Example:
+    >>> from keras_gan.networks import dcgan_discriminator, dcgan_generator
+    >>> gan = GAN(dcgan_generator(latent_dim=100), dcgan_discriminator(), latent_dim=100)
+    >>> gan.compile(
+    ...     d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...     g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...     loss="non_saturating",
+    ... )
+    >>> gan.fit(dataset, epochs=5)  # doctest: +SKIP
+    >>> images = gan.generate(16, seed=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan import losses as losses_lib
+from keras_gan.losses import (
+    AdversarialLoss,
+    Penalty,
+    WeightClip,
+    get_constraint,
+    get_penalty,
+    reduce_per_sample,
+    replica_slice,
+)
+
+# Independent random streams within one step (the seed's second word is step * _STREAMS + id).
+_STREAMS = 64
+_LATENT_STREAM = 0
+_PENALTY_STREAM = 1  # + critic step index
+
+
+def _check_model(value: Any, name: str) -> keras.Model:
+    if not isinstance(value, keras.layers.Layer):
+        raise TypeError(f"{name} must be a keras.Model. Received: {name}={value!r}")
+    return value
+
+
+def _input_dim(generator: keras.Model) -> int | None:
+    try:
+        shape = generator.input_shape
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(shape, list):
+        shape = shape[0]
+    if shape is None or len(shape) != 2 or shape[-1] is None:
+        return None
+    return int(shape[-1])
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GAN(keras.Model):
+    """A generative adversarial network trained with ``fit``.
+
+    Args:
+        generator: a Keras model from ``(batch, latent_dim)`` latent vectors to samples.
+        discriminator: a Keras model from samples to ``(batch, 1)`` outputs (logits for
+            probabilistic losses, scores for a critic).
+        latent_dim: size of the latent vector; read from the generator's input when None.
+        discriminator_steps: discriminator (critic) updates per generator update (WGAN: 5).
+            Each batch is split into this many parts, so the batch size must be a multiple.
+        penalty: None, ``"gp"``, ``"r1"`` or a :class:`~keras_gan.losses.Penalty`.
+        constraint: None, ``"weight_clip"``, a clip value or a
+            :class:`~keras_gan.losses.WeightClip`, applied after each discriminator update.
+        ema_decay: keep an exponential moving average of the generator's weights with this
+            decay (e.g. 0.999); the average is what :meth:`generate`, :meth:`call` and export
+            use. None disables it.
+        seed: seed of the latent noise and penalty draws; a random one when None (stored in
+            the config, so a reloaded model continues the same streams).
+        **kwargs: ``keras.Model`` arguments such as ``name``.
+
+    Example:
+        >>> from keras_gan.networks import mlp_discriminator, mlp_generator
+        >>> gan = GAN(mlp_generator(4, (8, 8, 1), hidden=(16,)), mlp_discriminator((8, 8, 1)))
+        >>> gan.latent_dim
+        4
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int | None = None,
+        discriminator_steps: int = 1,
+        penalty: str | Penalty | dict[str, Any] | None = None,
+        constraint: str | float | WeightClip | dict[str, Any] | None = None,
+        ema_decay: float | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.generator = _check_model(generator, "generator")
+        self.discriminator = _check_model(discriminator, "discriminator")
+        inferred = _input_dim(generator)
+        if latent_dim is None:
+            if inferred is None:
+                raise ValueError(
+                    "latent_dim could not be read from the generator's input shape "
+                    f"{getattr(generator, 'input_shape', None)}; pass latent_dim"
+                )
+            latent_dim = inferred
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
+            raise ValueError(
+                f"latent_dim must be a positive integer. Received: latent_dim={latent_dim!r}"
+            )
+        if latent_dim < 1 or (inferred is not None and inferred != latent_dim):
+            raise ValueError(
+                f"latent_dim must be a positive integer matching the generator's input "
+                f"({inferred}). Received: latent_dim={latent_dim!r}"
+            )
+        self.latent_dim = int(latent_dim)
+        if (
+            isinstance(discriminator_steps, bool)
+            or not isinstance(discriminator_steps, (int, np.integer))
+            or discriminator_steps < 1
+        ):
+            raise ValueError(
+                "discriminator_steps must be a positive integer. "
+                f"Received: discriminator_steps={discriminator_steps!r}"
+            )
+        self.discriminator_steps = int(discriminator_steps)
+        self.penalty = get_penalty(penalty)
+        if self.penalty is not None:
+            self.penalty.check_discriminator(discriminator)
+        self.constraint = get_constraint(constraint)
+        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
+            raise ValueError(
+                f"ema_decay must be in (0, 1) or None. Received: ema_decay={ema_decay!r}"
+            )
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(
+                f"seed must be a non-negative integer or None. Received: seed={seed!r}"
+            )
+        self.seed = int(seed)
+        if self.ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        else:
+            self.ema_generator = None
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.distance_tracker = keras.metrics.Mean(name="w_distance")
+        self.penalty_tracker = keras.metrics.Mean(name="penalty")
+        self.loss_pair: AdversarialLoss = losses_lib.get("non_saturating")
+        self.d_optimizer: keras.optimizers.Optimizer | None = None
+        self.g_optimizer: keras.optimizers.Optimizer | None = None
+        # The input is a latent vector, not a data batch: never let Keras probe-build with data.
+        self.built = True
+
+    # ------------------------------------------------------------------ configuration
+
+    def compile(
+        self,
+        d_optimizer: str | keras.optimizers.Optimizer = "adam",
+        g_optimizer: str | keras.optimizers.Optimizer = "adam",
+        loss: str | AdversarialLoss | dict[str, Any] = "non_saturating",
+        **kwargs: Any,
+    ) -> None:
+        """Configure training with one optimizer per network and a loss pair.
+
+        Args:
+            d_optimizer: the discriminator's optimizer (an instance, or a Keras name).
+            g_optimizer: the generator's optimizer; a different object from ``d_optimizer``,
+                so the two learning rates (TTUR) and states are independent.
+            loss: a loss-pair name (``"non_saturating"``, ``"minimax"``, ``"wasserstein"``,
+                ``"hinge"``, ``"least_squares"``) or an :class:`~keras_gan.losses.AdversarialLoss`.
+            **kwargs: ``keras.Model.compile`` arguments such as ``run_eagerly``, ``jit_compile``
+                or ``steps_per_execution``.
+
+        Example:
+            >>> gan.compile(Adam(4e-4), Adam(1e-4))  # doctest: +SKIP
+        """
+        for key in ("optimizer", "metrics", "loss_weights", "weighted_metrics"):
+            if key in kwargs:
+                raise TypeError(
+                    f"GAN.compile takes d_optimizer, g_optimizer and loss, not {key!r}. "
+                    f"Received: {key}={kwargs[key]!r}"
+                )
+        d_optimizer = keras.optimizers.get(d_optimizer)
+        g_optimizer = keras.optimizers.get(g_optimizer)
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "d_optimizer and g_optimizer must be two optimizer objects (each keeps state for "
+                "its own network's variables). Received the same object twice."
+            )
+        # optimizer=None: Keras would otherwise create an optimizer that nothing uses.
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_pair = losses_lib.get(loss)
+        # Build both now: an optimizer built inside the first traced step would trace it twice.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments, sub-models included, for ``.keras`` saving.
+
+        Example:
+            >>> sorted(gan.get_config())[:3]  # doctest: +SKIP
+            ['discriminator', 'discriminator_steps', 'ema_decay']
+        """
+        base = super().get_config()
+        ser = keras.saving.serialize_keras_object
+        config = {
+            "generator": ser(self.generator),
+            "discriminator": ser(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "discriminator_steps": self.discriminator_steps,
+            "penalty": None if self.penalty is None else ser(self.penalty),
+            "constraint": None if self.constraint is None else ser(self.constraint),
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+        return {**base, **config}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> GAN:
+        """Rebuild from :meth:`get_config`.
+
+        Example:
+            >>> clone = GAN.from_config(gan.get_config())  # doctest: +SKIP
+        """
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        return cls(**config)
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The optimizers and loss pair, so a loaded ``.keras`` model can keep training.
+
+        Example:
+            >>> sorted(gan.get_compile_config())  # doctest: +SKIP
+            ['d_optimizer', 'g_optimizer', 'loss', 'run_eagerly']
+        """
+        if self.d_optimizer is None or self.g_optimizer is None:
+            return None
+        ser = keras.saving.serialize_keras_object
+        return {
+            "d_optimizer": ser(self.d_optimizer),
+            "g_optimizer": ser(self.g_optimizer),
+            "loss": ser(self.loss_pair),
+            "run_eagerly": bool(self.run_eagerly),
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from :meth:`get_compile_config` (called by ``keras.models.load_model``).
+
+        Example:
+            >>> gan.compile_from_config(other.get_compile_config())  # doctest: +SKIP
+        """
+        de = keras.saving.deserialize_keras_object
+        self.compile(
+            d_optimizer=de(config["d_optimizer"]),
+            g_optimizer=de(config["g_optimizer"]),
+            loss=de(config["loss"]),
+            run_eagerly=config.get("run_eagerly", False),
+        )
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """The trackers Keras resets each epoch: d_loss, g_loss, d_real, d_fake (+ w_distance,
+        penalty when they apply)."""
+        trackers = [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+        ]
+        if self.loss_pair.reports_distance:
+            trackers.append(self.distance_tracker)
+        if self.penalty is not None:
+            trackers.append(self.penalty_tracker)
+        return trackers
+
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator used for sampling and export: the EMA copy when enabled.
+
+        Example:
+            >>> gan.sampling_generator is gan.generator  # doctest: +SKIP
+            True
+        """
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one generated sample, e.g. ``(28, 28, 1)``.
+
+        Example:
+            >>> gan.sample_shape  # doctest: +SKIP
+            (28, 28, 1)
+        """
+        return tuple(int(d) for d in self.generator.output_shape[1:])
+
+    # ------------------------------------------------------------------ randomness
+
+    def _seed(self, stream: int) -> tf.Tensor:
+        step = tf.cast(self.g_optimizer.iterations, tf.int64)
+        return tf.stack([tf.constant(self.seed, tf.int64), step * _STREAMS + stream])
+
+    def _latent(self, rows: tf.Tensor) -> tf.Tensor:
+        seed = self._seed(_LATENT_STREAM)
+        return replica_slice(
+            lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed), rows
+        )
+
+    # ------------------------------------------------------------------ training
+
+    def _check_compiled(self) -> None:
+        if self.d_optimizer is None or self.g_optimizer is None:
+            raise RuntimeError("call gan.compile(d_optimizer, g_optimizer, loss) before fit")
+
+    def discriminator_update(
+        self, real: tf.Tensor, fake: tf.Tensor, penalty_seed: tf.Tensor
+    ) -> dict[str, tf.Tensor]:
+        """One discriminator (critic) update on a real and a fake batch; returns batch means.
+
+        The fakes are treated as constants. The constraint, if any, is applied right after.
+
+        Example:
+            >>> stats = gan.discriminator_update(real, fake, tf.constant([0, 1]))  # doctest: +SKIP
+        """
+        fake = tf.stop_gradient(fake)
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_out = self.discriminator(real, training=True)
+            fake_out = self.discriminator(fake, training=True)
+            per_sample = self.loss_pair.discriminator_loss(real_out, fake_out)
+            total = per_sample
+            penalty = None
+            if self.penalty is not None:
+                penalty = self.penalty(self.discriminator, real, fake, penalty_seed)
+                total = per_sample + penalty
+            loss = reduce_per_sample(total)
+        grads = tape.gradient(loss, variables)
+        self.d_optimizer.apply(grads, variables)
+        if self.constraint is not None:
+            self.constraint.apply(variables)
+        stats = {
+            "d_loss": tf.reduce_mean(per_sample),
+            "d_real": tf.reduce_mean(self.loss_pair.score(real_out)),
+            "d_fake": tf.reduce_mean(self.loss_pair.score(fake_out)),
+            "w_distance": tf.reduce_mean(tf.reshape(real_out, [-1]))
+            - tf.reduce_mean(tf.reshape(fake_out, [-1])),
+        }
+        if penalty is not None:
+            stats["penalty"] = tf.reduce_mean(penalty)
+        return stats
+
+    def generator_update(self, tape: tf.GradientTape, fake: tf.Tensor) -> tf.Tensor:
+        """The generator update on fakes produced under ``tape``, with the discriminator frozen.
+
+        Returns the batch mean of the generator loss.
+
+        Example:
+            >>> with tf.GradientTape() as tape:  # doctest: +SKIP
+            ...     fake = gan.generator(z, training=True)
+            >>> gan.generator_update(tape, fake)  # doctest: +SKIP
+        """
+        self.discriminator.trainable = False
+        try:
+            with tape:
+                fake_out = self.discriminator(fake, training=True)
+                per_sample = self.loss_pair.generator_loss(fake_out)
+                loss = reduce_per_sample(per_sample)
+        finally:
+            self.discriminator.trainable = True
+        variables = self.generator.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.g_optimizer.apply(grads, variables)
+        if self.ema_generator is not None:
+            self._update_ema()
+        return tf.reduce_mean(per_sample)
+
+    def _update_ema(self) -> None:
+        decay = self.ema_decay
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        for average, value in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+            if id(value) in trainable:
+                average.assign(decay * average + (1.0 - decay) * value)
+            else:  # batch-norm moving statistics are copied, not averaged
+                average.assign(value)
+
+    def _split(self, batch: tf.Tensor) -> list[tf.Tensor]:
+        """Split a batch into ``discriminator_steps`` strided parts (rows i, i+k, i+2k, ...).
+
+        Strided rather than contiguous so each part holds the same rows whether the global
+        batch runs on one device or is split contiguously over replicas.
+        """
+        k = self.discriminator_steps
+        if k == 1:
+            return [batch]
+        rows = tf.shape(batch)[0]
+        tf.debugging.assert_equal(
+            rows % k,
+            0,
+            message=f"the batch size must be a multiple of discriminator_steps={k}",
+        )
+        grouped = tf.reshape(batch, tf.concat([[rows // k, k], tf.shape(batch)[1:]], 0))
+        return [grouped[:, i] for i in range(k)]
+
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """One generator update after ``discriminator_steps`` discriminator updates.
+
+        Example:
+            >>> logs = gan.train_step(real_batch)  # doctest: +SKIP
+            >>> sorted(logs)  # doctest: +SKIP
+            ['d_fake', 'd_loss', 'd_real', 'g_loss']
+        """
+        self._check_compiled()
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = tf.convert_to_tensor(real)
+        rows = tf.shape(real)[0]
+        with tf.GradientTape() as g_tape:
+            fake = self.generator(self._latent(rows), training=True)
+        fake = tf.cast(fake, real.dtype) if fake.dtype != real.dtype else fake
+        real_parts, fake_parts = self._split(real), self._split(fake)
+        for step, (real_part, fake_part) in enumerate(zip(real_parts, fake_parts, strict=True)):
+            stats = self.discriminator_update(
+                real_part, fake_part, self._seed(_PENALTY_STREAM + step)
+            )
+            self.d_loss_tracker.update_state(stats["d_loss"])
+            self.d_real_tracker.update_state(stats["d_real"])
+            self.d_fake_tracker.update_state(stats["d_fake"])
+            self.distance_tracker.update_state(stats["w_distance"])
+            if "penalty" in stats:
+                self.penalty_tracker.update_state(stats["penalty"])
+        self.g_loss_tracker.update_state(self.generator_update(g_tape, fake))
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """Losses and discriminator outputs on a batch, without updating anything.
+
+        Example:
+            >>> gan.evaluate(test_dataset)  # doctest: +SKIP
+        """
+        self._check_compiled()
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = tf.convert_to_tensor(real)
+        fake = self.generator(self._latent(tf.shape(real)[0]), training=False)
+        real_out = self.discriminator(real, training=False)
+        fake_out = self.discriminator(fake, training=False)
+        self.d_loss_tracker.update_state(
+            tf.reduce_mean(self.loss_pair.discriminator_loss(real_out, fake_out))
+        )
+        self.g_loss_tracker.update_state(tf.reduce_mean(self.loss_pair.generator_loss(fake_out)))
+        self.d_real_tracker.update_state(tf.reduce_mean(self.loss_pair.score(real_out)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self.loss_pair.score(fake_out)))
+        self.distance_tracker.update_state(
+            tf.reduce_mean(tf.reshape(real_out, [-1])) - tf.reduce_mean(tf.reshape(fake_out, [-1]))
+        )
+        return {metric.name: metric.result() for metric in self.metrics if metric.name != "penalty"}
+
+    # ------------------------------------------------------------------ sampling
+
+    def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
+        """Map latent vectors to samples with the sampling generator.
+
+        Example:
+            >>> gan(np.zeros((2, gan.latent_dim), "float32")).shape  # doctest: +SKIP
+            TensorShape([2, 28, 28, 1])
+        """
+        return self.sampling_generator(inputs, training=training)
+
+    def latent(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` standard-normal latent vectors (float32), reproducible for a given seed.
+
+        Example:
+            >>> gan.latent(4, seed=0).shape  # doctest: +SKIP
+            (4, 100)
+        """
+        _check_count(n)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+
+    def generate(self, n: int, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
+        """Generate ``n`` samples (float32, in [-1, 1] for a tanh generator) in inference mode.
+
+        Args:
+            n: number of samples.
+            seed: latent seed (a random draw when None).
+            batch_size: samples per generator call.
+
+        Example:
+            >>> gan.generate(16, seed=0).shape  # doctest: +SKIP
+            (16, 28, 28, 1)
+        """
+        z = self.latent(n, seed)
+        generator = self.sampling_generator
+        parts = [
+            np.asarray(generator(z[i : i + batch_size], training=False))
+            for i in range(0, n, max(1, int(batch_size)))
+        ]
+        return np.concatenate(parts, axis=0)
+
+
+def _check_count(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
+    return int(n)

@@ -1,0 +1,205 @@
+"""Variant presets: data at the edge, each one a composition over the single :class:`GAN` class.
+
+=========  ==========================  =====================================================
+preset     networks                    training
+=========  ==========================  =====================================================
+gan        MLP pair (Goodfellow 2014)  non-saturating loss, Adam(2e-4, beta_1=0.5)
+dcgan      DCGAN pair (Radford 2016)   non-saturating loss, Adam(2e-4, beta_1=0.5)
+wgan       DCGAN pair, critic          Wasserstein loss, RMSprop(5e-5), 5 critic steps,
+                                       weight clipping 0.01 (Arjovsky 2017)
+wgan_gp    DCGAN pair, critic with     Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
+           layer norm (no batch norm)  steps, gradient penalty 10 (Gulrajani 2017)
+=========  ==========================  =====================================================
+
+For 1-D sample shapes (2-D points, flat vectors) every preset uses the MLP pair with a linear
+generator output.
+
+Example:
+    >>> gan = build("wgan_gp", image_shape=(28, 28, 1), seed=0)
+    >>> gan.discriminator_steps, type(gan.penalty).__name__, type(gan.loss_pair).__name__
+    (5, 'GradientPenalty', 'WassersteinLoss')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from keras_gan.networks import (
+    dcgan_discriminator,
+    dcgan_generator,
+    mlp_discriminator,
+    mlp_generator,
+)
+
+from .gan import GAN
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One variant: network options, model options and optimizer settings.
+
+    Example:
+        >>> PRESETS["wgan"].discriminator_steps
+        5
+    """
+
+    networks: str  # "mlp" or "dcgan"
+    loss: str
+    d_optimizer: Callable[[float | None], keras.optimizers.Optimizer]
+    g_optimizer: Callable[[float | None], keras.optimizers.Optimizer]
+    discriminator_steps: int = 1
+    penalty: str | None = None
+    constraint: float | None = None
+    critic_norm: str | None = "batch"
+    latent_dim: int = 100
+    point_latent_dim: int = 2
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _adam(lr: float, beta_1: float = 0.5, beta_2: float = 0.999) -> Callable[[float | None], Any]:
+    return lambda override: keras.optimizers.Adam(override or lr, beta_1=beta_1, beta_2=beta_2)
+
+
+def _rmsprop(lr: float) -> Callable[[float | None], Any]:
+    return lambda override: keras.optimizers.RMSprop(override or lr)
+
+
+PRESETS: dict[str, Preset] = {
+    "gan": Preset(
+        networks="mlp",
+        loss="non_saturating",
+        d_optimizer=_adam(2e-4),
+        g_optimizer=_adam(2e-4),
+        critic_norm=None,
+        description="MLP generator and discriminator (Goodfellow et al. 2014)",
+    ),
+    "dcgan": Preset(
+        networks="dcgan",
+        loss="non_saturating",
+        d_optimizer=_adam(2e-4),
+        g_optimizer=_adam(2e-4),
+        critic_norm="batch",
+        description="DCGAN (Radford et al. 2016)",
+    ),
+    "wgan": Preset(
+        networks="dcgan",
+        loss="wasserstein",
+        d_optimizer=_rmsprop(5e-5),
+        g_optimizer=_rmsprop(5e-5),
+        discriminator_steps=5,
+        constraint=0.01,
+        critic_norm="batch",
+        description="WGAN with weight clipping (Arjovsky et al. 2017)",
+    ),
+    "wgan_gp": Preset(
+        networks="dcgan",
+        loss="wasserstein",
+        d_optimizer=_adam(1e-4, 0.5, 0.9),
+        g_optimizer=_adam(1e-4, 0.5, 0.9),
+        discriminator_steps=5,
+        penalty="gp",
+        critic_norm="layer",
+        description="WGAN-GP (Gulrajani et al. 2017)",
+    ),
+}
+
+
+def available() -> list[str]:
+    """Preset names.
+
+    Example:
+        >>> available()
+        ['dcgan', 'gan', 'wgan', 'wgan_gp']
+    """
+    return sorted(PRESETS)
+
+
+def build(
+    name: str = "dcgan",
+    image_shape: Sequence[int] = (28, 28, 1),
+    latent_dim: int | None = None,
+    *,
+    width: int = 64,
+    hidden: Sequence[int] | None = None,
+    d_lr: float | None = None,
+    g_lr: float | None = None,
+    discriminator_steps: int | None = None,
+    loss: str | None = None,
+    critic_norm: str | type[Ellipsis] | None = ...,
+    ema_decay: float | None = None,
+    seed: int | None = None,
+    compile: bool = True,
+    run_eagerly: bool = False,
+) -> GAN:
+    """Build (and compile) a preset variant for samples of ``image_shape``.
+
+    Call it inside ``strategy.scope()`` to train under ``tf.distribute``.
+
+    Args:
+        name: ``"gan"``, ``"dcgan"``, ``"wgan"`` or ``"wgan_gp"``.
+        image_shape: shape of one sample: ``(H, W, C)`` images or ``(D,)`` points.
+        latent_dim: latent size (100 for images, 2 for points by default).
+        width: base width of the DCGAN networks.
+        hidden: hidden units of the MLP networks (per layer).
+        d_lr: discriminator learning rate (the preset's when None).
+        g_lr: generator learning rate (the preset's when None).
+        discriminator_steps: critic steps per generator step (the preset's when None).
+        loss: loss-pair name overriding the preset's.
+        critic_norm: normalisation of the discriminator (the preset's when left out).
+        ema_decay: EMA of generator weights for sampling (None disables).
+        seed: noise seed.
+        compile: compile with the preset's optimizers and loss.
+        run_eagerly: passed to ``compile``.
+
+    Returns:
+        A :class:`GAN`, compiled unless ``compile=False``.
+
+    Example:
+        >>> gan = build("dcgan", image_shape=(8, 8, 1), latent_dim=4, width=4, seed=0)
+        >>> gan.generator.output_shape
+        (None, 8, 8, 1)
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown model preset; expected one of {available()}. Received: {name!r}")
+    preset = PRESETS[name]
+    shape = tuple(int(d) for d in image_shape)
+    points = len(shape) == 1
+    if latent_dim is None:
+        latent_dim = preset.point_latent_dim if points else preset.latent_dim
+    norm = preset.critic_norm if critic_norm is ... else critic_norm
+    if points and norm == "batch":
+        norm = None
+    if points or preset.networks == "mlp":
+        g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
+        d_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (512, 256))
+        generator = mlp_generator(
+            latent_dim, shape, hidden=g_hidden, output_activation=None if points else "tanh"
+        )
+        discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm)
+    else:
+        generator = dcgan_generator(latent_dim, shape, width=width)
+        discriminator = dcgan_discriminator(shape, width=width, norm=norm)
+    gan = GAN(
+        generator,
+        discriminator,
+        latent_dim=latent_dim,
+        discriminator_steps=discriminator_steps or preset.discriminator_steps,
+        penalty=preset.penalty,
+        constraint=preset.constraint,
+        ema_decay=ema_decay,
+        seed=seed,
+        name=name,
+    )
+    if compile:
+        gan.compile(
+            d_optimizer=preset.d_optimizer(d_lr),
+            g_optimizer=preset.g_optimizer(g_lr),
+            loss=loss or preset.loss,
+            run_eagerly=run_eagerly,
+        )
+    return gan

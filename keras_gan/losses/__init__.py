@@ -11,7 +11,7 @@ Example:
     (WassersteinLoss(), GradientPenalty(weight=10.0))
 """
 
-from .base import AdversarialLoss, available, get, reduce_per_sample
+from .base import AdversarialLoss, available, get, reduce_per_sample, replica_slice
 from .constraints import WeightClip, get_constraint
 from .hinge import HingeLoss, hinge_discriminator_loss, hinge_generator_loss
 from .least_squares import (
@@ -57,6 +57,7 @@ __all__ = [
     "non_saturating_discriminator_loss",
     "non_saturating_generator_loss",
     "reduce_per_sample",
+    "replica_slice",
     "wasserstein_discriminator_loss",
     "wasserstein_generator_loss",
 ]

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import keras
@@ -39,6 +40,30 @@ def num_replicas() -> int:
         1
     """
     return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_slice(draw: Callable[[tf.Tensor], tf.Tensor], local_rows: tf.Tensor) -> tf.Tensor:
+    """Draw random rows for the GLOBAL batch and keep this replica's contiguous slice.
+
+    ``draw(n)`` must return ``n`` rows from a stateless (seeded) op. Each replica then holds
+    exactly the rows a single device would draw for the same global batch (tf.distribute splits
+    a global batch into contiguous per-replica slices), so training is invariant to the number
+    of replicas. Per-replica seeds alone would give different noise per partition; an unseeded
+    ``SeedGenerator`` gives the SAME noise on every replica.
+
+    Example:
+        >>> draw = lambda n: tf.random.stateless_normal([n, 2], seed=[1, 2])
+        >>> replica_slice(draw, 3).shape
+        TensorShape([3, 2])
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = num_replicas()
+    if context is None or replicas == 1:
+        return draw(local_rows)
+    replica_id = tf.cast(context.replica_id_in_sync_group, tf.int32)
+    local_rows = tf.cast(local_rows, tf.int32)
+    rows = draw(local_rows * replicas)
+    return rows[replica_id * local_rows : (replica_id + 1) * local_rows]
 
 
 def reduce_per_sample(per_sample: tf.Tensor) -> tf.Tensor:

@@ -20,6 +20,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from .base import replica_slice
+
 # Keeps sqrt differentiable where the gradient vanishes (d sqrt(u)/du is infinite at u = 0).
 _NORM_EPSILON = 1e-12
 
@@ -135,8 +137,13 @@ class GradientPenalty(Penalty):
     ) -> tf.Tensor:
         real = tf.convert_to_tensor(real)
         fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
-        shape = tf.concat([tf.shape(real)[:1], tf.ones([tf.rank(real) - 1], tf.int32)], 0)
-        alpha = tf.random.stateless_uniform(shape, seed=seed, dtype=real.dtype)
+        ones = [1] * (len(real.shape) - 1)
+        alpha = replica_slice(
+            lambda n: tf.random.stateless_uniform(
+                tf.concat([[n], ones], 0) if ones else [n], seed=seed, dtype=real.dtype
+            ),
+            tf.shape(real)[0],
+        )
         interpolates = alpha * real + (1.0 - alpha) * fake
         norm = gradient_norm(discriminator, interpolates)
         return self.weight * tf.square(norm - 1.0)

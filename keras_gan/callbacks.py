@@ -1,0 +1,246 @@
+"""Training side effects as Keras callbacks: sample grids, history and loss plots, divergence guard.
+
+Example:
+    >>> callbacks = [
+    ...     DivergenceGuard(),
+    ...     SampleGrid("runs/dcgan/samples", n=64, seed=0),
+    ...     HistoryWriter("runs/dcgan"),
+    ... ]
+    >>> gan.fit(dataset, epochs=5, callbacks=callbacks)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from keras_gan.serving.images import save_grid, tile_images, to_uint8
+
+
+def _atomic_path(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
+    """Write JSON to a temporary sibling, then rename it into place.
+
+    Example:
+        >>> write_json_atomic("/tmp/x.json", {"a": 1})
+    """
+    path = Path(path)
+    tmp = _atomic_path(path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class NonFiniteLossError(RuntimeError):
+    """A logged loss became NaN or infinite; training was stopped."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop training with a clear error when a logged value becomes NaN or infinite.
+
+    It RAISES instead of setting ``stop_training``: a normal end would let
+    ``BackupAndRestore`` delete its backup, while an exception keeps the last good one (the
+    backup is written only at the end of a healthy epoch or batch interval). Put it BEFORE
+    ``BackupAndRestore`` in the callback list so a bad step is caught before anything is saved.
+
+    Args:
+        monitor: log keys to check (all numeric logs when None).
+        backup_dir: where the kept checkpoint lives, named in the message.
+
+    Example:
+        >>> guard = DivergenceGuard(monitor=("d_loss", "g_loss"))
+    """
+
+    def __init__(self, monitor: tuple[str, ...] | None = None, backup_dir: str | None = None):
+        super().__init__()
+        self.monitor = monitor
+        self.backup_dir = backup_dir
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        for key, value in (logs or {}).items():
+            if self.monitor is not None and key not in self.monitor:
+                continue
+            try:
+                number = float(np.asarray(value))
+            except (TypeError, ValueError):
+                continue
+            if not math.isfinite(number):
+                kept = (
+                    f"; the last good checkpoint is kept in {self.backup_dir} "
+                    "(rerun with --resume after fixing the cause)"
+                    if self.backup_dir
+                    else ""
+                )
+                raise NonFiniteLossError(
+                    f"{key} became {number} at epoch {self._epoch + 1}, batch {batch + 1}: "
+                    "training diverged (try lower learning rates, a gradient penalty, or check "
+                    f"the data for NaN/Inf values){kept}"
+                )
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Write a grid of samples from a FIXED latent batch at the end of every N-th epoch.
+
+    Files are ``<directory>/epoch_NNN.png``; with ``tensorboard_dir`` the same grid is also
+    logged as an image summary (``samples``) beside Keras' TensorBoard scalars.
+
+    Args:
+        directory: output directory (created).
+        n: number of samples (a square number gives a square grid).
+        seed: seed of the fixed latent batch.
+        every: write every N epochs (and always after the last one).
+        tensorboard_dir: TensorBoard log directory, or None.
+
+    Example:
+        >>> grid = SampleGrid("runs/dcgan/samples", n=64, seed=0)
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        n: int = 64,
+        seed: int = 0,
+        every: int = 1,
+        tensorboard_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__()
+        if n < 1 or every < 1:
+            raise ValueError(f"n and every must be positive. Received: n={n!r}, every={every!r}")
+        self.directory = Path(directory)
+        self.n, self.seed, self.every = int(n), int(seed), int(every)
+        self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
+        self._writer = None
+        self._z: np.ndarray | None = None
+        self.last_path: Path | None = None
+
+    def _latent(self) -> np.ndarray:
+        if self._z is None:
+            rng = np.random.default_rng(self.seed)
+            self._z = rng.standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
+        return self._z
+
+    def write(self, epoch: int) -> Path:
+        """Write the grid for ``epoch`` (0-based) and return its path.
+
+        Example:
+            >>> grid.write(0)  # doctest: +SKIP
+            PosixPath('runs/dcgan/samples/epoch_001.png')
+        """
+        images = np.asarray(self.model.sampling_generator(self._latent(), training=False))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        save_grid(images, path)
+        self.last_path = path
+        if self.tensorboard_dir is not None:
+            import tensorflow as tf
+
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir / "train"))
+            grid = tile_images(to_uint8(images))
+            with self._writer.as_default():
+                tf.summary.image("samples", grid[np.newaxis], step=epoch + 1)
+            self._writer.flush()
+        return path
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        last = self.params.get("epochs") if self.params else None
+        if (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last):
+            self.write(epoch)
+
+
+class HistoryWriter(keras.callbacks.Callback):
+    """Keep ``history.json`` up to date every epoch and draw ``loss.png`` when training ends.
+
+    Resumed runs keep the epochs already recorded (entries are keyed by epoch).
+
+    Args:
+        directory: run directory.
+
+    Example:
+        >>> writer = HistoryWriter("runs/dcgan")
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.history_path = self.directory / "history.json"
+        self.plot_path = self.directory / "loss.png"
+        self.epochs: dict[int, dict[str, float]] = {}
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.history_path.is_file():
+            try:
+                saved = json.loads(self.history_path.read_text())
+                self.epochs = {int(e["epoch"]) - 1: e for e in saved.get("epochs", [])}
+            except (ValueError, KeyError, TypeError):
+                self.epochs = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        row = {"epoch": epoch + 1}
+        for key, value in (logs or {}).items():
+            try:
+                row[key] = float(np.asarray(value))
+            except (TypeError, ValueError):
+                continue
+        self.epochs = {e: r for e, r in self.epochs.items() if e < epoch}
+        self.epochs[epoch] = row
+        write_json_atomic(
+            self.history_path, {"epochs": [self.epochs[e] for e in sorted(self.epochs)]}
+        )
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.epochs:
+            plot_history([self.epochs[e] for e in sorted(self.epochs)], self.plot_path)
+
+
+def plot_history(rows: list[dict[str, float]], path: str | os.PathLike[str]) -> None:
+    """Plot losses (and the Wasserstein estimate, discriminator outputs) per epoch to a PNG.
+
+    Example:
+        >>> plot_history([{"epoch": 1, "d_loss": 1.3, "g_loss": 0.8}], "/tmp/loss.png")
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    epochs = [r["epoch"] for r in rows]
+    panels = [
+        ("loss", ("d_loss", "g_loss", "penalty")),
+        ("discriminator", ("d_real", "d_fake", "w_distance")),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (title, keys) in zip(axes, panels, strict=True):
+        for key in keys:
+            if any(key in r for r in rows):
+                ax.plot(epochs, [r.get(key, float("nan")) for r in rows], marker="o", label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    tmp = _atomic_path(path)
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)

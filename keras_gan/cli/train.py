@@ -1,0 +1,320 @@
+"""``keras-gan train``: train a GAN variant (or the Gaussian mixture) and write a run directory.
+
+Outputs in ``--out`` (``runs/<model>`` by default):
+
+- ``model.keras``: the whole GAN (reload with ``keras.models.load_model`` and keep training);
+- ``generator.keras``: the sampling generator (the EMA copy when ``--ema-decay`` is set);
+- ``run.json``: what was trained (model, dataset, epochs, latent_dim, image_shape, seed, ...);
+- ``history.json`` and ``loss.png``: metrics per epoch;
+- ``samples/epoch_NNN.png``: a grid from a fixed latent batch after each epoch (images), or
+  ``scatter.png`` and the mode coverage in ``run.json`` (2-D ``ring``/``grid`` data);
+- ``backup/``: the ``BackupAndRestore`` checkpoint while training runs (removed when it ends).
+
+Example:
+    $ keras-gan train --model dcgan --dataset fashion_mnist --epochs 5 --out runs/dcgan
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import CommandError
+
+HELP = "train gan, dcgan, wgan, wgan_gp (or gmm) on an image dataset or a 2-D mixture"
+
+MODELS = ("gan", "dcgan", "wgan", "wgan_gp", "gmm")
+POINT_DATASETS = ("ring", "grid")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``train`` arguments.
+
+    Example:
+        >>> add_arguments(argparse.ArgumentParser())
+    """
+    parser.add_argument("--model", choices=MODELS, default="dcgan", help="variant (default dcgan)")
+    parser.add_argument(
+        "--dataset",
+        default="fashion_mnist",
+        help="fashion_mnist, mnist, a directory of IDX files, or ring|grid (2-D mixtures)",
+    )
+    parser.add_argument("--data-dir", help="directory to look for the dataset first")
+    parser.add_argument("--epochs", type=_positive_int, default=5)
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=128,
+        help="global batch of each discriminator step (a generator step uses "
+        "discriminator-steps batches)",
+    )
+    parser.add_argument("--out", help="run directory (default runs/<model>)")
+    parser.add_argument("--limit", type=_positive_int, help="use only the first N training samples")
+    parser.add_argument("--seed", type=int, help="seed of weights, noise and data order")
+    parser.add_argument("--latent-dim", type=_positive_int, help="latent size (preset default)")
+    parser.add_argument("--d-lr", type=_positive_float, help="discriminator learning rate")
+    parser.add_argument("--g-lr", type=_positive_float, help="generator learning rate")
+    parser.add_argument(
+        "--discriminator-steps", type=_positive_int, help="critic steps per generator step"
+    )
+    parser.add_argument(
+        "--loss",
+        choices=["minimax", "non_saturating", "wasserstein", "hinge", "least_squares"],
+        help="loss pair (preset default)",
+    )
+    parser.add_argument("--ema-decay", type=float, help="EMA of generator weights, e.g. 0.999")
+    parser.add_argument("--width", type=_positive_int, default=64, help="DCGAN base width")
+    parser.add_argument("--tensorboard", action="store_true", help="log to OUT/tensorboard")
+    parser.add_argument(
+        "--strategy",
+        choices=["default", "mirrored", "multiworker"],
+        default="default",
+        help="tf.distribute strategy (multiworker reads TF_CONFIG)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run from OUT/backup"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="start over even if OUT holds an interrupted run"
+    )
+    gmm = parser.add_argument_group("gmm")
+    gmm.add_argument("--components", type=_positive_int, default=10, help="mixture components")
+    gmm.add_argument("--covariance", choices=["full", "diag", "spherical", "tied"], default="diag")
+    gmm.add_argument("--max-iter", type=_positive_int, default=100, help="EM iterations at most")
+
+
+def _prepare_out(args: argparse.Namespace) -> Path:
+    out = Path(args.out or Path("runs") / args.model)
+    backup = out / "backup"
+    if backup.exists() and not args.resume:
+        if not args.overwrite:
+            raise CommandError(
+                f"{backup} holds an interrupted run; pass --resume to continue it or "
+                "--overwrite to start over"
+            )
+        shutil.rmtree(backup)
+    if args.resume and not backup.exists():
+        print(f"keras-gan train: no backup in {backup}; starting from scratch", file=sys.stderr)
+    if not args.resume:
+        for stale in ("history.json", "samples"):
+            path = out / stale
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _save_keras(model: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _get_strategy(name: str) -> Any:
+    if name == "default":
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy()
+    from keras_gan import distribute
+
+    return distribute.get_strategy(name)
+
+
+def _is_chief(strategy: Any) -> bool:
+    try:
+        from keras_gan import distribute
+
+        return bool(distribute.is_chief(strategy))
+    except (ImportError, AttributeError):
+        return True
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``keras-gan train``.
+
+    Example:
+        >>> run(build_parser().parse_args(["train", "--limit", "256"]))  # doctest: +SKIP
+        0
+    """
+    if args.model == "gmm":
+        try:
+            from keras_gan.mixture.cli import run_train
+        except ImportError as error:
+            raise CommandError(
+                f"the gmm model is not available in this install ({error})"
+            ) from None
+        if args.out is None:
+            args.out = str(Path("runs") / "gmm")
+        return int(run_train(args) or 0)
+    if args.ema_decay is not None and not 0.0 < args.ema_decay < 1.0:
+        raise CommandError(f"--ema-decay must be in (0, 1), got {args.ema_decay}")
+    out = _prepare_out(args)
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from keras_gan import callbacks as cb
+    from keras_gan.data import DatasetError
+    from keras_gan.models import build
+
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
+    strategy = _get_strategy(args.strategy)
+    points = args.dataset in POINT_DATASETS
+    steps = args.discriminator_steps
+    try:
+        with strategy.scope():
+            probe = build(args.model, image_shape=(2,) if points else (28, 28, 1), compile=False)
+            k = steps or probe.discriminator_steps
+            del probe
+        step_batch = args.batch_size * k
+        if points:
+            from keras_gan.data import mixture_of_gaussians
+
+            data = mixture_of_gaussians(args.dataset, n=args.limit or 100_000, seed=args.seed or 0)
+            if len(data) < step_batch:
+                raise CommandError(
+                    f"{len(data)} points make no full step batch of {step_batch} "
+                    f"(batch size {args.batch_size} x {k} discriminator steps)"
+                )
+            dataset = (
+                tf.data.Dataset.from_tensor_slices(data.astype(np.float32))
+                .shuffle(len(data), seed=args.seed)
+                .batch(step_batch, drop_remainder=True)
+                .prefetch(tf.data.AUTOTUNE)
+            )
+            sample_shape: tuple[int, ...] = (int(data.shape[1]),)
+        else:
+            from keras_gan.data import load_images
+
+            dataset = load_images(
+                args.dataset,
+                "train",
+                batch_size=step_batch,
+                limit=args.limit,
+                seed=args.seed,
+                data_dir=args.data_dir,
+            )
+            sample_shape = tuple(int(d) for d in dataset.element_spec.shape[1:])
+        with strategy.scope():
+            gan = build(
+                args.model,
+                image_shape=sample_shape,
+                latent_dim=args.latent_dim,
+                width=args.width,
+                d_lr=args.d_lr,
+                g_lr=args.g_lr,
+                discriminator_steps=steps,
+                loss=args.loss,
+                ema_decay=args.ema_decay,
+                seed=args.seed,
+            )
+    except DatasetError as error:
+        raise CommandError(str(error)) from None
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+    chief = _is_chief(strategy)
+    backup_dir = out / "backup"
+    callbacks: list[keras.callbacks.Callback] = [
+        cb.DivergenceGuard(backup_dir=str(backup_dir)),
+        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch"),
+        cb.HistoryWriter(out),
+    ]
+    if not points:
+        callbacks.append(
+            cb.SampleGrid(
+                out / "samples",
+                n=64,
+                seed=0,
+                tensorboard_dir=out / "tensorboard" if args.tensorboard else None,
+            )
+        )
+    if args.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
+    print(
+        f"training {args.model} on {args.dataset}: {gan.generator.count_params():,} generator and "
+        f"{gan.discriminator.count_params():,} discriminator parameters, batch {args.batch_size} "
+        f"x {gan.discriminator_steps} discriminator step(s), {args.epochs} epoch(s), "
+        f"{strategy.num_replicas_in_sync} replica(s)",
+        flush=True,
+    )
+    started = time.perf_counter()
+    try:
+        gan.fit(dataset, epochs=args.epochs, callbacks=callbacks, verbose="auto", shuffle=False)
+    except cb.NonFiniteLossError as error:
+        raise CommandError(str(error)) from None
+    seconds = time.perf_counter() - started
+
+    run_info: dict[str, Any] = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "discriminator_steps": gan.discriminator_steps,
+        "latent_dim": gan.latent_dim,
+        "image_shape": list(sample_shape),
+        "seed": gan.seed,
+        "limit": args.limit,
+        "loss": gan.loss_pair.name,
+        "ema_decay": gan.ema_decay,
+        "strategy": args.strategy,
+        "train_seconds": round(seconds, 2),
+    }
+    if chief:
+        if points:
+            run_info["mode_coverage"] = _evaluate_points(gan, args.dataset, out)
+        _save_keras(gan, out / "model.keras")
+        _save_keras(gan.sampling_generator, out / "generator.keras")
+        cb.write_json_atomic(out / "run.json", run_info)
+        print(f"wrote {out}/model.keras, generator.keras, history.json, loss.png")
+        if points:
+            print(f"2-D samples: {out}/scatter.png; coverage {run_info['mode_coverage']}")
+        else:
+            print(f"sample grids: {out}/samples/epoch_NNN.png")
+    return 0
+
+
+def _evaluate_points(gan: Any, kind: str, out: Path) -> dict[str, float]:
+    from keras_gan.data import mixture_centers
+    from keras_gan.metrics import mode_coverage
+    from keras_gan.plotting import scatter_points
+
+    samples = gan.generate(2500, seed=0)
+    centers, std = mixture_centers(kind)
+    coverage = mode_coverage(samples, centers, std)
+    values = dataclasses.asdict(coverage) if dataclasses.is_dataclass(coverage) else dict(coverage)
+    scatter_points(samples, centers, out / "scatter.png", title=f"{gan.name} on {kind}")
+    return {key: float(value) for key, value in values.items()}

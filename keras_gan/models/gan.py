@@ -438,12 +438,17 @@ class GAN(keras.Model):
         k = self.discriminator_steps
         if k == 1:
             return [batch]
-        rows = tf.shape(batch)[0]
-        tf.debugging.assert_equal(
-            rows % k,
-            0,
-            message=f"the batch size must be a multiple of discriminator_steps={k}",
+        message = (
+            f"the batch size must be a multiple of discriminator_steps={k} (each batch is "
+            "split into one part per critic step)"
         )
+        static_rows = batch.shape[0]
+        if static_rows is not None and static_rows % k:
+            raise ValueError(f"{message}. Received: batch size {static_rows}")
+        rows = tf.shape(batch)[0]
+        check = tf.debugging.assert_equal(rows % k, 0, message=message)
+        with tf.control_dependencies([check]):
+            batch = tf.identity(batch)
         grouped = tf.reshape(batch, tf.concat([[rows // k, k], tf.shape(batch)[1:]], 0))
         return [grouped[:, i] for i in range(k)]
 

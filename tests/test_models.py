@@ -39,7 +39,9 @@ def test_discriminator_update_changes_no_generator_variable():
     gan.discriminator_update(real, fake, tf.constant([0, 1], tf.int64))
     for before, after in zip(g_before, _values(gan.generator), strict=True):
         np.testing.assert_array_equal(before, after)
-    changed = [not np.array_equal(b, a) for b, a in zip(d_before, _values(gan.discriminator))]
+    changed = [
+        not np.array_equal(b, a) for b, a in zip(d_before, _values(gan.discriminator), strict=True)
+    ]
     assert all(changed)  # every weight AND both batch-norm moving statistics moved
 
 
@@ -86,7 +88,7 @@ def test_eager_and_graph_training_agree():
     data = _data()
     graph.fit(data, batch_size=8, epochs=1, verbose=0, shuffle=False)
     eager.fit(data, batch_size=8, epochs=1, verbose=0, shuffle=False)
-    for a, b, c in zip(_values(graph), _values(eager), before, strict=True):
+    for a, b in zip(_values(graph), _values(eager), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert not np.allclose(_values(graph)[0], before[0])
 
@@ -154,7 +156,7 @@ def test_validation_messages():
         GAN(g, d, discriminator_steps=0)
     with pytest.raises(ValueError, match="batch normalisation"):
         GAN(g, d, penalty="gp")
-    with pytest.raises(TypeError, match="generator must be a keras.Model"):
+    with pytest.raises(TypeError, match=r"generator must be a keras\.Model"):
         GAN("generator", d)
     gan = GAN(g, d)
     optimizer = keras.optimizers.Adam()

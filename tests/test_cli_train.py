@@ -76,3 +76,18 @@ def test_divergence_guard_names_the_value(tmp_path):
     guard = DivergenceGuard(backup_dir=str(tmp_path / "backup"))
     with pytest.raises(NonFiniteLossError, match=r"d_loss became nan at epoch 1, batch 1.*kept in"):
         gan.fit(data, batch_size=8, epochs=1, verbose=0, callbacks=[guard])
+
+
+@requires_fashion_mnist
+def test_tensorboard_gets_scalars_and_the_sample_grid(tmp_path):
+    import tensorflow as tf
+
+    out = tmp_path / "tb"
+    args = ["train", "--epochs", "1", "--out", str(out), "--tensorboard", *SMALL]
+    assert main(args) == 0
+    tags = set()
+    for event_file in (out / "tensorboard").rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(event_file)):
+            tags.update(value.tag for value in event.summary.value)
+    assert "samples" in tags
+    assert any("d_loss" in tag for tag in tags)

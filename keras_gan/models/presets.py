@@ -11,6 +11,12 @@ wgan_gp    DCGAN pair, critic with     Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5
            layer norm (no batch norm)  steps, gradient penalty 10 (Gulrajani 2017)
 =========  ==========================  =====================================================
 
+The image discriminators have no batch norm by default (``critic_norm="batch"`` restores the
+paper's): the generator update runs the frozen discriminator, and a frozen Keras 3
+BatchNormalization normalises with its moving statistics, which lag far behind the batch
+statistics early in training; the generator then follows a stale discriminator and collapses.
+The DCGAN discriminator uses dropout 0.3 instead, as the TensorFlow DCGAN tutorial does.
+
 For 1-D sample shapes (2-D points, flat vectors) every preset uses the MLP pair with a linear
 generator output.
 
@@ -54,7 +60,8 @@ class Preset:
     discriminator_steps: int = 1
     penalty: str | None = None
     constraint: float | None = None
-    critic_norm: str | None = "batch"
+    critic_norm: str | None = None
+    critic_dropout: float = 0.0
     latent_dim: int = 100
     point_latent_dim: int = 2
     description: str = ""
@@ -83,8 +90,9 @@ PRESETS: dict[str, Preset] = {
         loss="non_saturating",
         d_optimizer=_adam(2e-4),
         g_optimizer=_adam(2e-4),
-        critic_norm="batch",
-        description="DCGAN (Radford et al. 2016)",
+        critic_norm=None,
+        critic_dropout=0.3,
+        description="DCGAN (Radford et al. 2016), discriminator as in the TF DCGAN tutorial",
     ),
     "wgan": Preset(
         networks="dcgan",
@@ -93,7 +101,7 @@ PRESETS: dict[str, Preset] = {
         g_optimizer=_rmsprop(5e-5),
         discriminator_steps=5,
         constraint=0.01,
-        critic_norm="batch",
+        critic_norm=None,
         description="WGAN with weight clipping (Arjovsky et al. 2017)",
     ),
     "wgan_gp": Preset(
@@ -183,7 +191,9 @@ def build(
         discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm)
     else:
         generator = dcgan_generator(latent_dim, shape, width=width)
-        discriminator = dcgan_discriminator(shape, width=width, norm=norm)
+        discriminator = dcgan_discriminator(
+            shape, width=width, norm=norm, dropout=preset.critic_dropout
+        )
     gan = GAN(
         generator,
         discriminator,

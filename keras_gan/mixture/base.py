@@ -106,7 +106,7 @@ class TrainingData:
         if not np.all(np.isfinite(array)):
             bad = np.argwhere(~np.isfinite(array))[0]
             raise ValueError(
-                f"X contains NaN or infinity: X[{bad[0]}, {bad[1]}]={array[bad[0], bad[1]]!r}"
+                f"X contains NaN or infinity: X[{bad[0]}, {bad[1]}]={float(array[bad[0], bad[1]])}"
             )
         shift = array.mean(axis=0)
         shifted = tf.constant((array - shift).astype(dtype))

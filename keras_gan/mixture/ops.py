@@ -32,7 +32,8 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 def log_gaussian_prob(x: tf.Tensor, means: tf.Tensor, precisions_cholesky: tf.Tensor, kind: str):
     """Log density of every sample under every component, ``(n, K)``.
 
-    Uses matmuls throughout: for ``diag``, ``x**2 @ prec.T - 2 x @ (mu * prec).T + sum(mu**2 prec)``.
+    Uses matmuls throughout; for ``diag``:
+    ``x**2 @ prec.T - 2 x @ (mu * prec).T + sum(mu**2 prec)``.
 
     Example:
         >>> x = tf.zeros((1, 2), tf.float64)

@@ -288,21 +288,17 @@ class GaussianMixture(BaseMixture):
     def _iterate(self, data: TrainingData, params: tuple) -> tuple[tuple, float]:
         weights, means, _, prec_chol = params
         kind = self.covariance_type
+        reg_covar = tf.constant(self.reg_covar, data.dtype)
         try:
             if data.array is not None:
                 per_row = data.n_features * (self.n_components if kind == "full" else 1)
+                rows = tf.constant(data.chunk_rows(per_row), tf.int32)
                 out = ops.array_iteration(
-                    data.array,
-                    weights,
-                    means,
-                    prec_chol,
-                    kind,
-                    float(self.reg_covar),
-                    data.chunk_rows(per_row),
+                    data.array, weights, means, prec_chol, kind, reg_covar, rows
                 )
             else:
                 out = ops.dataset_iteration(
-                    data.dataset, weights, means, prec_chol, kind, float(self.reg_covar)
+                    data.dataset, weights, means, prec_chol, kind, reg_covar
                 )
         except tf.errors.InvalidArgumentError:
             raise _degenerate_error(self.reg_covar) from None

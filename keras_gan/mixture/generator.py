@@ -178,4 +178,5 @@ def mixture_generator(
     outputs = samples if image_shape is None else keras.layers.Reshape(image_shape)(samples)
     model = keras.Model(z, outputs, name="gmm_generator")
     model.latent_dim = d + 1
+    model(np.zeros((1, d + 1), np.float32))  # mark it called: Model.export requires that
     return model

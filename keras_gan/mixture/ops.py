@@ -203,8 +203,10 @@ def parameters_finite(prec_chol) -> tf.Tensor:
 
 
 @tf.function(reduce_retracing=True)
-def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar: float, chunk_rows: int):
+def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar, chunk_rows):
     """One EM iteration over an in-memory ``x``, processed ``chunk_rows`` rows at a time.
+
+    ``reg_covar`` and ``chunk_rows`` may be tensors (one trace serves every value).
 
     Returns ``(weights, means, covariances, prec_chol, mean_log_likelihood, finite)`` where the
     log-likelihood is that of the parameters passed in (scikit-learn's ``lower_bound_``).
@@ -219,6 +221,7 @@ def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar: float, c
     n = tf.shape(x)[0]
     k, d = tf.shape(means)[0], tf.shape(means)[1]
     nk, sx, sxx, ll = zero_statistics(k, d, kind, x.dtype)
+    chunk_rows = tf.cast(chunk_rows, tf.int32)
     n_chunks = (n + chunk_rows - 1) // chunk_rows
     for i in tf.range(n_chunks):
         chunk = x[i * chunk_rows : (i + 1) * chunk_rows]
@@ -230,7 +233,7 @@ def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar: float, c
 
 
 @tf.function(reduce_retracing=True)
-def dataset_iteration(dataset, weights, means, prec_chol, kind: str, reg_covar: float):
+def dataset_iteration(dataset, weights, means, prec_chol, kind: str, reg_covar):
     """One EM iteration over a ``tf.data.Dataset`` of ``(batch, d)`` shifted samples.
 
     Same outputs as :func:`array_iteration`.

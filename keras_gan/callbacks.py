@@ -43,7 +43,15 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
 
 
 class NonFiniteLossError(RuntimeError):
-    """A logged loss became NaN or infinite; training was stopped."""
+    """A logged loss became NaN or infinite; training was stopped.
+
+    Example:
+        >>> try:
+        ...     raise NonFiniteLossError("d_loss is nan at epoch 3")
+        ... except RuntimeError as error:
+        ...     print(error)
+        d_loss is nan at epoch 3
+    """
 
 
 class DivergenceGuard(keras.callbacks.Callback):

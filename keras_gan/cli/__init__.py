@@ -30,7 +30,11 @@ COMMANDS: dict[str, str] = {
 
 
 class CommandError(Exception):
-    """A user-facing failure: printed as one line, exit status 2, no traceback."""
+    """A user-facing failure: printed as one line, exit status 2, no traceback.
+
+    Example:
+        >>> raise CommandError("--epochs must be >= 1, got 0")  # doctest: +SKIP
+    """
 
 
 def build_parser() -> argparse.ArgumentParser:

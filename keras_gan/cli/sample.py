@@ -1,0 +1,93 @@
+"""``keras-gan sample``: draw images from an exported generator with onnxruntime alone.
+
+This path imports neither TensorFlow nor Keras (only numpy and onnxruntime), so it runs on a
+serving host with the base install.
+
+Example:
+    $ keras-gan sample runs/dcgan/export -n 64 --seed 0 --out grid.png
+    $ keras-gan sample models/dcgan/3/model.onnx -n 1000 --out samples.npy
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import CommandError
+
+HELP = "sample an exported generator (.onnx, version dir or base path) with onnxruntime"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``sample`` arguments.
+
+    Example:
+        >>> add_arguments(argparse.ArgumentParser())
+    """
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .onnx file, a version directory, or a model base path (its highest version)",
+    )
+    parser.add_argument("-n", "--num", type=int, default=64, help="number of samples (default 64)")
+    parser.add_argument(
+        "--seed", type=int, help="signed 64-bit seed (default: a fresh random seed, printed)"
+    )
+    parser.add_argument(
+        "--out",
+        default="samples.png",
+        help="a .png grid, or a .npy file of the raw samples (default: samples.png)",
+    )
+    parser.add_argument("--columns", type=int, help="images per grid row (default: ceil(sqrt(n)))")
+    parser.add_argument(
+        "--batch-size", type=int, help="run the generator in chunks of this many samples"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``keras-gan sample``.
+
+    Example:
+        >>> run(build_parser().parse_args(["sample", "m.onnx", "--out", "g.png"]))  # doctest: +SKIP
+        0
+    """
+    import secrets
+
+    import numpy as np
+
+    from keras_gan.serving.images import write_bytes_atomic
+    from keras_gan.serving.sampler import Sampler
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".npy"):
+        raise CommandError(f"--out must end in .png or .npy. Received: {out}")
+    if args.num < 1:
+        raise CommandError(f"-n must be a positive integer. Received: {args.num}")
+    if args.columns is not None and args.columns < 1:
+        raise CommandError(f"--columns must be a positive integer. Received: {args.columns}")
+    if args.batch_size is not None and args.batch_size < 1:
+        raise CommandError(f"--batch-size must be a positive integer. Received: {args.batch_size}")
+    seed = secrets.randbits(63) if args.seed is None else args.seed
+    if not -(2**63) <= seed < 2**63:
+        raise CommandError(f"--seed must fit in a signed 64-bit integer. Received: {seed}")
+    try:
+        sampler = Sampler(args.model)
+    except (FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from error
+    samples = sampler.sample(args.num, seed=seed, batch_size=args.batch_size)
+    if out.suffix.lower() == ".npy":
+        import io
+
+        buffer = io.BytesIO()
+        np.save(buffer, samples)
+        write_bytes_atomic(out, buffer.getvalue())
+    else:
+        if len(sampler.image_shape) not in (2, 3):
+            raise CommandError(
+                f"{sampler.files.onnx} generates flat samples of shape {sampler.image_shape}, "
+                "which make no image grid; use --out FILE.npy"
+            )
+        sampler.save_grid(samples, out, columns=args.columns)
+    shape = "x".join(str(d) for d in sampler.image_shape)
+    print(f"wrote {out}: {args.num} samples of {shape} from {sampler.files.onnx} (seed {seed})")
+    return 0

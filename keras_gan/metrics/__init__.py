@@ -32,9 +32,9 @@ _LAZY = {
     "train_classifier": ".classifier",
     "classifier_dir": ".classifier",
     "QualityCallback": ".callback",
-    "compute_metrics": ".evaluate",
-    "evaluate": ".evaluate",
-    "load_sampler": ".evaluate",
+    "compute_metrics": ".evaluation",
+    "evaluate": ".evaluation",
+    "load_sampler": ".evaluation",
 }
 
 __all__ = [

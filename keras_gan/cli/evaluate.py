@@ -1,0 +1,123 @@
+"""``keras-gan evaluate``: score a generator against a dataset's test split.
+
+Writes ``evaluation.json``, ``evaluation.md``, ``samples.png`` and ``class_histogram.png`` into
+``--out`` (default: the run directory, or beside a file target) and prints the metric table
+with the real-data floor (real train images against the same test split).
+
+Example:
+    $ keras-gan evaluate runs/dcgan --dataset fashion_mnist --num-samples 10000
+    $ keras-gan evaluate models/dcgan/1/model.onnx --out reports/dcgan
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import CommandError
+
+HELP = (
+    "score a generator (run dir, .keras, SavedModel, .onnx): FID, KID, precision/recall, coverage"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``evaluate`` arguments.
+
+    Example:
+        >>> add_arguments(argparse.ArgumentParser())
+    """
+    parser.add_argument(
+        "target",
+        metavar="TARGET",
+        help="a run directory, a generator .keras file, a mixture.npz, a SavedModel directory, "
+        "a .onnx file or an export base directory",
+    )
+    parser.add_argument(
+        "--dataset",
+        default="fashion_mnist",
+        help="dataset the generator imitates; its test split is the reference "
+        "(default: fashion_mnist)",
+    )
+    parser.add_argument(
+        "--num-samples", type=int, default=10_000, help="generated images (default: 10000)"
+    )
+    parser.add_argument("--out", help="output directory (default: the run dir or beside TARGET)")
+    parser.add_argument("--seed", type=int, default=0, help="latent seed (default: 0)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the real-data floor")
+    parser.add_argument("--data-dir", help="a directory to look for the dataset first")
+    parser.add_argument(
+        "--cache-dir",
+        help="classifier cache root (default: $KERAS_GAN_CACHE or ~/.cache/keras_gan)",
+    )
+    parser.add_argument(
+        "--classifier-epochs",
+        type=int,
+        default=6,
+        help="training epochs of the classifier (selects the cache entry; default: 6)",
+    )
+    parser.add_argument(
+        "--classifier-batch-size",
+        type=int,
+        default=128,
+        help="training batch size of the classifier (selects the cache entry; default: 128)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``keras-gan evaluate``.
+
+    Example:
+        >>> from keras_gan.cli import build_parser
+        >>> run(build_parser().parse_args(["evaluate", "runs/dcgan"]))  # doctest: +SKIP
+        0
+    """
+    from pathlib import Path
+
+    if not Path(args.target).expanduser().exists():
+        raise CommandError(f"{args.target}: no such file or directory")
+    if args.num_samples < 10:
+        raise CommandError(f"--num-samples must be >= 10, got {args.num_samples}")
+
+    from keras_gan.data import DatasetError
+    from keras_gan.metrics.classifier import load_classifier
+    from keras_gan.metrics.evaluation import evaluate, format_table, load_sampler
+
+    try:
+        sampler = load_sampler(args.target)
+    except (ValueError, OSError) as error:
+        raise CommandError(str(error)) from None
+    try:
+        classifier = load_classifier(
+            args.dataset,
+            epochs=args.classifier_epochs,
+            batch_size=args.classifier_batch_size,
+            cache_dir=args.cache_dir,
+            data_dir=args.data_dir,
+            verbose=2,
+        )
+        from keras_gan.metrics.evaluation import default_out_dir
+
+        report = evaluate(
+            sampler,
+            args.dataset,
+            args.num_samples,
+            args.out if args.out is not None else default_out_dir(args.target),
+            classifier=classifier,
+            seed=args.seed,
+            floor=not args.no_floor,
+            data_dir=args.data_dir,
+        )
+    except (DatasetError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    columns = {"generated": report["metrics"]}
+    if report["floor"]:
+        columns["floor (real train vs test)"] = report["floor"]
+    clf = report["classifier"]
+    print(
+        f"{report['target']}: {report['num_samples']} samples vs {report['num_reference']} "
+        f"{report['dataset']} test images; classifier {clf['key']} "
+        f"(test accuracy {clf['accuracy']:.4f})"
+    )
+    print(format_table(columns))
+    print(f"wrote {report['files']['json']}, evaluation.md, samples.png, class_histogram.png")
+    return 0

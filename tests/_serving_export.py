@@ -8,9 +8,12 @@ TensorFlow. Two models with different weights are written: ``base/1`` (a model b
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,21 +42,43 @@ for name, seed in (("base", 0), ("spare", 1)):
 """
 
 
-def tiny_exports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The directory holding ``base/1`` and ``spare/1`` (built on first use in the session).
+def _fingerprint() -> str:
+    """Hash of everything an export depends on here: a change rebuilds the cached exports."""
+    repo = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(_SCRIPT.encode())
+    for path in sorted([*(repo / "export").glob("*.py"), repo / "serving" / "latent.py"]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def tiny_exports(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory holding ``base/1`` and ``spare/1``.
+
+    Built once and kept in pytest's cache directory under a hash of the export code (a few
+    seconds of TensorFlow start-up saved per test module and run); built into a temporary
+    sibling and renamed, so an interrupted build is never reused. Tests copy what they modify.
 
     Example:
-        >>> root = tiny_exports(tmp_path_factory)  # doctest: +SKIP
+        >>> root = tiny_exports(pytestconfig, tmp_path_factory)  # doctest: +SKIP
         >>> sorted(p.name for p in (root / "base" / "1").iterdir())  # doctest: +SKIP
         ['assets', 'fingerprint.pb', 'model.onnx', 'model.sample.onnx', ...]
     """
-    root = tmp_path_factory.getbasetemp() / "serving-tiny-exports"
-    if (root / "done").is_file():
+    cache = tmp_path_factory.getbasetemp()
+    if getattr(pytestconfig, "cache", None) is not None:  # absent with -p no:cacheprovider
+        cache = pytestconfig.cache.mkdir("serving-exports")
+    root = cache / _fingerprint()
+    if root.is_dir():
         return root
-    root.mkdir(exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".build-", dir=cache))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1"}
-    subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(root)], check=True, env=env, capture_output=True
-    )
-    (root / "done").write_text("ok")
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _SCRIPT, str(building)], check=True, env=env, capture_output=True
+        )
+        os.replace(building, root)
+    except OSError:
+        if not root.is_dir():  # another session finished first otherwise
+            raise
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
     return root

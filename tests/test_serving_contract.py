@@ -42,8 +42,8 @@ DTYPES = {"DT_FLOAT", "DT_DOUBLE", "DT_INT32", "DT_INT64", "DT_UINT8", "DT_STRIN
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> Path:
-    return tiny_exports(tmp_path_factory)
+def exports(pytestconfig, tmp_path_factory) -> Path:
+    return tiny_exports(pytestconfig, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -30,8 +30,8 @@ VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> Path:
-    return tiny_exports(tmp_path_factory)
+def exports(pytestconfig, tmp_path_factory) -> Path:
+    return tiny_exports(pytestconfig, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,10 @@ Configurations (all one ``GAN`` class, composed differently):
 - ``gan``, ``wgan``, ``wgan_gp``: the presets of :func:`keras_gan.models.build` for 2-D points
   (MLP pair with a linear generator output), with their papers' optimizers, unchanged
   (``dcgan`` is the same MLP pair and optimizer as ``gan`` for points, so it is left out);
-- ``best``: the remedies combined: non-saturating loss with an R1 penalty on the
-  discriminator (Mescheder et al. 2018), a cosine learning-rate decay, and an EMA of the
-  generator's weights used for sampling.
+- ``best``: the ``gan`` preset (same networks, non-saturating loss, Adam with beta_1=0.5) with
+  the remedies that helped on these mixtures: a larger learning rate (5e-4) decayed along a
+  cosine to 1% of it over the run, and samples drawn from an EMA (0.99) of the generator's
+  weights.
 
 Published anchors (PacGAN, Lin et al. 2018, 10 trials): on the grid GAN 17.3 modes / 94.8%
 high-quality, PacGAN4 24.8 / 93.6%; on the ring PacGAN2 7.9 / 95.6%. Target of ``best``:
@@ -50,9 +51,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.data import mixture_centers, mixture_of_gaussians
-from keras_gan.losses import R1Penalty
 from keras_gan.models import GAN, build
-from keras_gan.networks import mlp_discriminator, mlp_generator
 from keras_gan.plotting import scatter_panels
 
 TRAIN_POINTS = 100_000
@@ -60,29 +59,24 @@ EVAL_SAMPLES = 2_500
 KINDS = ("ring", "grid")
 PRESET_NAMES = ("gan", "wgan", "wgan_gp")
 TARGETS = {"ring": (8, 0.98), "grid": (25, 0.95)}
+#: The ``best`` configuration (tuned on seed 0 of each mixture; see docs/variants.md).
+BEST = {"lr": 5e-4, "final_lr_fraction": 0.01, "ema_decay": 0.99}
 
 
 def build_best(seed: int, steps: int) -> GAN:
-    """The combined remedies: NS loss + R1(1.0) + cosine-decayed Adam + EMA(0.99) generator.
+    """The ``gan`` preset for points with the remedies that helped: a learning rate 2.5x the
+    preset's (5e-4) decayed to 1% of it along a cosine over the run, and sampling from an EMA
+    (decay 0.99) of the generator's weights.
 
     Example:
         >>> gan = build_best(seed=0, steps=1000)  # doctest: +SKIP
     """
-    hidden = (256, 256, 256)
-    generator = mlp_generator(2, (2,), hidden=hidden, output_activation=None)
-    discriminator = mlp_discriminator((2,), hidden=hidden)
-    gan = GAN(
-        generator,
-        discriminator,
-        latent_dim=2,
-        penalty=R1Penalty(weight=1.0),
-        ema_decay=0.99,
-        seed=seed,
-        name="best",
-    )
+    gan = build("gan", image_shape=(2,), ema_decay=BEST["ema_decay"], seed=seed, compile=False)
 
     def adam() -> keras.optimizers.Optimizer:
-        schedule = keras.optimizers.schedules.CosineDecay(2e-4, steps, alpha=0.05)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            BEST["lr"], max(1, steps), alpha=BEST["final_lr_fraction"]
+        )
         return keras.optimizers.Adam(schedule, beta_1=0.5)
 
     gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="non_saturating")

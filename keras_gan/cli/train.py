@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
+import secrets
 import shutil
 import sys
 import time
@@ -103,15 +105,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="start over even if OUT holds an interrupted run"
     )
+    parser.add_argument(
+        "--backup-every",
+        type=_positive_int,
+        help="back up every N steps as well as after each epoch (default: after each epoch)",
+    )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="enable TensorFlow op determinism (bitwise-reproducible runs, slower on GPU)",
+    )
     gmm = parser.add_argument_group("gmm")
     gmm.add_argument("--components", type=_positive_int, default=10, help="mixture components")
     gmm.add_argument("--covariance", choices=["full", "diag", "spherical", "tied"], default="diag")
     gmm.add_argument("--max-iter", type=_positive_int, default=100, help="EM iterations at most")
 
 
+def _backup_dir(args: argparse.Namespace, out: Path) -> Path:
+    if args.strategy != "multiworker":
+        return out / "backup"
+    from keras_gan import distribute
+
+    try:
+        return distribute.backup_dir(out)
+    except distribute.StrategyError as error:
+        raise CommandError(str(error)) from None
+
+
+def _chief_from_env(args: argparse.Namespace) -> bool:
+    if args.strategy != "multiworker":
+        return True
+    from keras_gan import distribute
+
+    return distribute.is_chief(environ=os.environ)
+
+
 def _prepare_out(args: argparse.Namespace) -> Path:
     out = Path(args.out or Path("runs") / args.model)
-    backup = out / "backup"
+    backup = _backup_dir(args, out)
     if backup.exists() and not args.resume:
         if not args.overwrite:
             raise CommandError(
@@ -121,7 +152,7 @@ def _prepare_out(args: argparse.Namespace) -> Path:
         shutil.rmtree(backup)
     if args.resume and not backup.exists():
         print(f"keras-gan train: no backup in {backup}; starting from scratch", file=sys.stderr)
-    if not args.resume:
+    if not args.resume and _chief_from_env(args):
         for stale in ("history.json", "samples"):
             path = out / stale
             if path.is_dir():
@@ -130,6 +161,26 @@ def _prepare_out(args: argparse.Namespace) -> Path:
                 path.unlink()
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _run_seed(args: argparse.Namespace, backup: Path) -> int:
+    """The run's seed: --seed, else the one an interrupted run recorded, else a new one.
+
+    It is recorded in the backup directory so a resumed run draws the same noise, data order
+    and initial weights as the run it continues.
+    """
+    record = backup / "seed.json"
+    if args.seed is None and record.is_file():
+        try:
+            return int(json.loads(record.read_text())["seed"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    backup.mkdir(parents=True, exist_ok=True)
+    tmp = record.with_name(f".seed.tmp-{os.getpid()}.json")
+    tmp.write_text(json.dumps({"seed": seed}) + "\n")
+    os.replace(tmp, record)
+    return seed
 
 
 def _save_keras(model: Any, path: Path) -> None:
@@ -142,22 +193,18 @@ def _save_keras(model: Any, path: Path) -> None:
 
 
 def _get_strategy(name: str) -> Any:
-    if name == "default":
-        import tensorflow as tf
-
-        return tf.distribute.get_strategy()
     from keras_gan import distribute
 
-    return distribute.get_strategy(name)
+    try:
+        return distribute.get_strategy(name)
+    except distribute.StrategyError as error:
+        raise CommandError(str(error)) from None
 
 
 def _is_chief(strategy: Any) -> bool:
-    try:
-        from keras_gan import distribute
+    from keras_gan import distribute
 
-        return bool(distribute.is_chief(strategy))
-    except (ImportError, AttributeError):
-        return True
+    return bool(distribute.is_chief(strategy))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,12 +233,23 @@ def run(args: argparse.Namespace) -> int:
     import tensorflow as tf
 
     from keras_gan import callbacks as cb
+    from keras_gan import distribute
     from keras_gan.data import DatasetError
     from keras_gan.models import build
 
-    if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
+    # A multi-worker strategy must exist before TensorFlow runs any op.
     strategy = _get_strategy(args.strategy)
+    if args.strategy == "multiworker" and args.seed is None:
+        raise CommandError(
+            "--strategy multiworker needs --seed: every worker must draw the same noise and "
+            "data order"
+        )
+    if args.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    chief = _is_chief(strategy)
+    backup_dir = _backup_dir(args, out)
+    seed = _run_seed(args, backup_dir)
+    keras.utils.set_random_seed(seed)
     points = args.dataset in POINT_DATASETS
     steps = args.discriminator_steps
     try:
@@ -203,67 +261,66 @@ def run(args: argparse.Namespace) -> int:
         if points:
             from keras_gan.data import mixture_of_gaussians
 
-            data = mixture_of_gaussians(args.dataset, n=args.limit or 100_000, seed=args.seed or 0)
-            if len(data) < step_batch:
-                raise CommandError(
-                    f"{len(data)} points make no full step batch of {step_batch} "
-                    f"(batch size {args.batch_size} x {k} discriminator steps)"
-                )
-            dataset = (
-                tf.data.Dataset.from_tensor_slices(data.astype(np.float32))
-                .shuffle(len(data), seed=args.seed)
-                .batch(step_batch, drop_remainder=True)
-                .prefetch(tf.data.AUTOTUNE)
-            )
-            sample_shape: tuple[int, ...] = (int(data.shape[1]),)
+            data = mixture_of_gaussians(args.dataset, n=args.limit or 100_000, seed=seed)
+            data = data.astype(np.float32)
+            transform = None
         else:
-            from keras_gan.data import load_images
+            from keras_gan.data import load_arrays, scale_images
 
-            dataset = load_images(
-                args.dataset,
-                "train",
-                batch_size=step_batch,
-                limit=args.limit,
-                seed=args.seed,
-                data_dir=args.data_dir,
+            data, _ = load_arrays(args.dataset, "train", data_dir=args.data_dir)
+            if args.limit is not None:
+                data = data[: args.limit]
+            transform = scale_images
+        if len(data) < step_batch:
+            raise CommandError(
+                f"{len(data)} samples make no full step batch of {step_batch} "
+                f"(batch size {args.batch_size} x {k} discriminator steps)"
             )
-            sample_shape = tuple(int(d) for d in dataset.element_spec.shape[1:])
-        with strategy.scope():
-            gan = build(
-                args.model,
-                image_shape=sample_shape,
-                latent_dim=args.latent_dim,
-                width=args.width,
-                d_lr=args.d_lr,
-                g_lr=args.g_lr,
-                discriminator_steps=steps,
-                loss=args.loss,
-                ema_decay=args.ema_decay,
-                seed=args.seed,
-            )
+        sample_shape: tuple[int, ...] = tuple(int(d) for d in data.shape[1:])
+        gan = distribute.build_in_scope(
+            strategy,
+            build,
+            args.model,
+            image_shape=sample_shape,
+            latent_dim=args.latent_dim,
+            width=args.width,
+            d_lr=args.d_lr,
+            g_lr=args.g_lr,
+            discriminator_steps=steps,
+            loss=args.loss,
+            ema_decay=args.ema_decay,
+            seed=seed,
+        )
     except DatasetError as error:
         raise CommandError(str(error)) from None
     except ValueError as error:
         raise CommandError(str(error)) from None
+    if strategy.num_replicas_in_sync > 1:
+        # Batch norm over the global batch, so N replicas compute what one device would.
+        distribute.synchronize_batch_norm(gan)
 
-    chief = _is_chief(strategy)
-    backup_dir = out / "backup"
+    steps_per_epoch = len(data) // step_batch
+    step = distribute.restore_step(gan, backup_dir)
+    if step:
+        print(f"resuming from {backup_dir} at step {step}", flush=True)
+    backup = distribute.StepBackup(backup_dir, save_freq=args.backup_every or "epoch")
     callbacks: list[keras.callbacks.Callback] = [
         cb.DivergenceGuard(backup_dir=str(backup_dir)),
-        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch"),
-        cb.HistoryWriter(out),
+        backup,
     ]
-    if not points:
-        callbacks.append(
-            cb.SampleGrid(
-                out / "samples",
-                n=64,
-                seed=0,
-                tensorboard_dir=out / "tensorboard" if args.tensorboard else None,
+    if chief:
+        callbacks.append(cb.HistoryWriter(out))
+        if not points:
+            callbacks.append(
+                cb.SampleGrid(
+                    out / "samples",
+                    n=64,
+                    seed=0,
+                    tensorboard_dir=out / "tensorboard" if args.tensorboard else None,
+                )
             )
-        )
-    if args.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
+        if args.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(str(out / "tensorboard")))
     print(
         f"training {args.model} on {args.dataset}: {gan.generator.count_params():,} generator and "
         f"{gan.discriminator.count_params():,} discriminator parameters, batch {args.batch_size} "
@@ -272,10 +329,33 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.perf_counter()
+    phases = distribute.fit_phases(step, args.epochs, steps_per_epoch)
     try:
-        gan.fit(dataset, epochs=args.epochs, callbacks=callbacks, verbose="auto", shuffle=False)
+        for number, (first_epoch, end_epoch, phase_steps, first_step) in enumerate(phases):
+            dataset = distribute.resumable_dataset(
+                data,
+                step_batch,
+                seed=seed,
+                start_step=first_step,
+                total_steps=end_epoch * steps_per_epoch,
+                transform=transform,
+            )
+            # Keep the backup between the fit calls of a resumed partial epoch and the rest.
+            backup.delete_checkpoint = number == len(phases) - 1
+            gan._initial_epoch = None  # set by BackupAndRestore; the phases say where to start
+            gan.fit(
+                dataset,
+                initial_epoch=first_epoch,
+                epochs=end_epoch,
+                steps_per_epoch=phase_steps,
+                callbacks=callbacks,
+                verbose="auto",
+                shuffle=False,
+            )
     except cb.NonFiniteLossError as error:
         raise CommandError(str(error)) from None
+    if not phases:  # killed after the last epoch's backup: nothing was left to train
+        shutil.rmtree(backup_dir, ignore_errors=True)
     seconds = time.perf_counter() - started
 
     run_info: dict[str, Any] = {
@@ -288,16 +368,22 @@ def run(args: argparse.Namespace) -> int:
         "image_shape": list(sample_shape),
         "seed": gan.seed,
         "limit": args.limit,
+        "steps": int(gan.g_optimizer.iterations.numpy()),
         "loss": gan.loss_pair.name,
         "ema_decay": gan.ema_decay,
         "strategy": args.strategy,
         "train_seconds": round(seconds, 2),
     }
+    # Every worker saves (a save may need collectives); only the chief's files are kept.
+    target = distribute.worker_dir(out, strategy)
+    try:
+        _save_keras(gan, target / "model.keras")
+        _save_keras(gan.sampling_generator, target / "generator.keras")
+    finally:
+        distribute.remove_worker_dir(target, out)
     if chief:
         if points:
             run_info["mode_coverage"] = _evaluate_points(gan, args.dataset, out)
-        _save_keras(gan, out / "model.keras")
-        _save_keras(gan.sampling_generator, out / "generator.keras")
         cb.write_json_atomic(out / "run.json", run_info)
         print(f"wrote {out}/model.keras, generator.keras, history.json, loss.png")
         if points:

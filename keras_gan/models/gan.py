@@ -28,7 +28,10 @@ weights are stateless draws seeded by ``(seed, step)`` for the global batch, eac
 its slice (:func:`keras_gan.losses.replica_slice`): K steps on N replicas equal K steps on one
 device with the same global batch. The step counter is the generator optimizer's ``iterations``,
 so a run restored from a checkpoint (``BackupAndRestore``) draws the same noise as an
-uninterrupted one.
+uninterrupted one: there is no ``SeedGenerator`` state behind the noise to save. The networks'
+own stateful generators (the ``SeedGenerator`` of each dropout layer) ARE saved with the
+weights (:meth:`GAN.save_own_variables`), which Keras does not do by itself, so a restored run
+also draws the same dropout masks. See :mod:`keras_gan.distribute` and ``docs/distributed.md``.
 
 Example:
     >>> from keras_gan.networks import dcgan_discriminator, dcgan_generator
@@ -52,6 +55,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan import losses as losses_lib
+from keras_gan.distribute import scalar_logs_workaround
 from keras_gan.losses import (
     AdversarialLoss,
     Penalty,
@@ -302,6 +306,52 @@ class GAN(keras.Model):
             run_eagerly=config.get("run_eagerly", False),
         )
 
+    # ------------------------------------------------------------------ checkpoint state
+
+    def _seed_states(self) -> list[Any]:
+        """The state variables of every ``keras.random.SeedGenerator`` in the sub-networks."""
+        states, seen = [], set()
+        for layer in self._flatten_layers(include_self=False):
+            for generator in getattr(layer, "_seed_generators", []):
+                if id(generator.state) not in seen:
+                    seen.add(id(generator.state))
+                    states.append(generator.state)
+        return states
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save the model's variables and the dropout ``SeedGenerator`` states of its networks.
+
+        Keras saves a layer's weights but not its seed generators, so a model restored by
+        ``BackupAndRestore`` would draw different dropout masks than an uninterrupted run.
+
+        Example:
+            >>> gan.save_weights("gan.weights.h5")  # doctest: +SKIP
+        """
+        super().save_own_variables(store)
+        for i, state in enumerate(self._seed_states()):
+            store[f"seed_state_{i}"] = state
+
+    def load_own_variables(self, store: Any) -> None:
+        """Load what :meth:`save_own_variables` wrote (files without seed states load too).
+
+        Example:
+            >>> gan.load_weights("gan.weights.h5")  # doctest: +SKIP
+        """
+        keys = list(store.keys())
+        seeds = sorted(
+            (k for k in keys if str(k).startswith("seed_state_")), key=lambda k: int(k[11:])
+        )
+        skip = set(seeds)
+        super().load_own_variables({k: store[k] for k in keys if k not in skip})
+        states = self._seed_states()
+        if seeds and len(seeds) != len(states):
+            raise ValueError(
+                f"the checkpoint holds {len(seeds)} dropout seed states but {self.name} has "
+                f"{len(states)}: it was saved from different networks"
+            )
+        for key, state in zip(seeds, states, strict=False):
+            state.assign(store[key])
+
     # ------------------------------------------------------------------ properties
 
     @property
@@ -479,7 +529,8 @@ class GAN(keras.Model):
             if "penalty" in stats:
                 self.penalty_tracker.update_state(stats["penalty"])
         self.g_loss_tracker.update_state(self.generator_update(g_tape, fake))
-        return {metric.name: metric.result() for metric in self.metrics}
+        # Scalars get a leading axis under MultiWorkerMirroredStrategy (tensorflow#72388).
+        return scalar_logs_workaround({metric.name: metric.result() for metric in self.metrics})
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Losses and discriminator outputs on a batch, without updating anything.

@@ -59,7 +59,8 @@ SCRIPT = textwrap.dedent(
         ds = distribute.resumable_dataset(x, batch, seed=0, total_steps=STEPS)
         history = gan.fit(ds, epochs=1, steps_per_epoch=STEPS, verbose=0)
         logs = {k: float(v[-1]) for k, v in history.history.items()}
-        return start, [w.numpy() for w in gan.weights], logs, int(gan.g_optimizer.iterations)
+        steps = int(gan.g_optimizer.iterations.numpy())
+        return start, [w.numpy() for w in gan.weights], logs, steps
 
     report = {}
     for kind in ("non_saturating", "wgan_gp"):

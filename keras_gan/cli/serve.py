@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from . import CommandError
@@ -62,7 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ort-threads",
         type=int,
-        help="onnxruntime intra-op threads (default: onnxruntime's, one per physical core)",
+        default=1,
+        help="onnxruntime intra-op threads per request (default 1: concurrent requests, not "
+        "threads within one, use the cores; 0: onnxruntime's default, one per core)",
     )
     parser.add_argument(
         "--poll-seconds",
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         if value < 1:
             raise CommandError(f"{flag} must be a positive integer. Received: {value}")
-    if args.ort_threads is not None and args.ort_threads < 0:
+    if args.ort_threads < 0:
         raise CommandError(f"--ort-threads must be >= 0. Received: {args.ort_threads}")
     if args.poll_seconds < 0:
         raise CommandError(f"--poll-seconds must be >= 0. Received: {args.poll_seconds}")
@@ -114,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
             poll_seconds=args.poll_seconds,
             threads=args.ort_threads,
         )
+        # waitress logs every queued request under load; its warnings are not errors here.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         server = serving.create_server(app, host=args.host, port=args.port, threads=args.threads)
     except (FileNotFoundError, ValueError, ImportError, OSError) as error:
         raise CommandError(str(error)) from error

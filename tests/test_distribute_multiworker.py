@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import keras_gan.models  # noqa: F401  (registers GAN for load_model)
 from keras_gan.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -89,6 +89,13 @@ def test_cli_multiworker_without_tf_config_is_one_line(tmp_path, monkeypatch, ca
     assert "needs TF_CONFIG" in err and "Traceback" not in err
 
 
+def test_cli_multiworker_needs_a_seed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TF_CONFIG", _config("worker", 0)["TF_CONFIG"])
+    assert main(["train", "--strategy", "multiworker", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "needs --seed" in err and "Traceback" not in err
+
+
 def test_scalar_logs_are_untouched_outside_a_cluster():
     logs = distribute.scalar_logs_workaround({"d_loss": tf.constant(1.5)})
     assert logs["d_loss"].shape == () and float(logs["d_loss"]) == 1.5

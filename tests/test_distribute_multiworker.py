@@ -48,7 +48,7 @@ def _args(idx_dir: Path, out: Path) -> list[str]:
     return [
         "train", "--model", "wgan_gp", "--dataset", str(idx_dir), "--epochs", "2",
         "--batch-size", "4", "--width", "4", "--latent-dim", "4", "--seed", "0",
-        "--backup-every", "1", "--out", str(out),
+        "--discriminator-steps", "2", "--limit", "32", "--backup-every", "1", "--out", str(out),
     ]  # fmt: skip
 
 
@@ -70,7 +70,7 @@ def test_two_workers_end_with_identical_weights(idx_dir, tmp_path, capsys):
         np.testing.assert_array_equal(a, b)
     # Only the chief writes the run's files; every backup is gone after a normal end.
     run = json.loads((out / "run.json").read_text())
-    assert run["strategy"] == "multiworker" and run["steps"] == 6
+    assert run["strategy"] == "multiworker" and run["steps"] == 8
     assert [row["epoch"] for row in json.loads((out / "history.json").read_text())["epochs"]] == [
         1,
         2,

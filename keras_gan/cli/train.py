@@ -8,7 +8,11 @@ Outputs in ``--out`` (``runs/<model>`` by default):
 - ``history.json`` and ``loss.png``: metrics per epoch;
 - ``samples/epoch_NNN.png``: a grid from a fixed latent batch after each epoch (images), or
   ``scatter.png`` and the mode coverage in ``run.json`` (2-D ``ring``/``grid`` data);
-- ``backup/``: the ``BackupAndRestore`` checkpoint while training runs (removed when it ends).
+- ``backup/``: the ``BackupAndRestore`` checkpoint (after each epoch, and every
+  ``--backup-every`` steps) and the run's seed while training runs (removed when it ends); a
+  killed run restarted with ``--resume`` continues from it and ends with the weights an
+  uninterrupted run would have (see ``docs/distributed.md``). Non-chief workers of a
+  multi-worker run keep theirs in ``backup-worker-<i>/``.
 
 Example:
     $ keras-gan train --model dcgan --dataset fashion_mnist --epochs 5 --out runs/dcgan
@@ -237,13 +241,13 @@ def run(args: argparse.Namespace) -> int:
     from keras_gan.data import DatasetError
     from keras_gan.models import build
 
-    # A multi-worker strategy must exist before TensorFlow runs any op.
-    strategy = _get_strategy(args.strategy)
     if args.strategy == "multiworker" and args.seed is None:
         raise CommandError(
             "--strategy multiworker needs --seed: every worker must draw the same noise and "
             "data order"
         )
+    # A multi-worker strategy must exist before TensorFlow runs any op.
+    strategy = _get_strategy(args.strategy)
     if args.deterministic:
         tf.config.experimental.enable_op_determinism()
     chief = _is_chief(strategy)

@@ -553,7 +553,8 @@ class GAN(keras.Model):
         self.distance_tracker.update_state(
             tf.reduce_mean(tf.reshape(real_out, [-1])) - tf.reduce_mean(tf.reshape(fake_out, [-1]))
         )
-        return {metric.name: metric.result() for metric in self.metrics if metric.name != "penalty"}
+        logs = {m.name: m.result() for m in self.metrics if m.name != "penalty"}
+        return scalar_logs_workaround(logs)  # tensorflow#72388, as in train_step
 
     # ------------------------------------------------------------------ sampling
 

@@ -116,20 +116,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", help="reuse/keep the export here (default: a temp dir)")
     parser.add_argument("--seconds", type=float, default=3.0, help="per throughput case")
+    parser.add_argument("--repeats", type=int, default=2, help="runs per case (best counts)")
     args = parser.parse_args()
     root = Path(args.model_dir or tempfile.mkdtemp(prefix="keras-gan-bench-"))
     if not (root / "plain.onnx").is_file():
         print(f"building and exporting the DCGAN generator into {root} ...", flush=True)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         subprocess.run([sys.executable, "-c", BUILD, str(root)], check=True, env=env)
-    print(f"cpu cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    print(f"cpu cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}", flush=True)
 
-    cold = {kind: child(kind, root, 0, 0) for kind in ("sampler", "bare", "tensorflow")}
+    # The machine is shared: every case runs --repeats times, interleaved with the others, and
+    # the best run counts (shortest cold start, highest throughput, smallest peak memory).
+    cold: dict[str, dict] = {}
     rates: dict[tuple[str, int], dict] = {}
-    for batch in (1, 256):
-        kinds = ("sampler", "plain", "tensorflow") if batch == 256 else ("sampler", "tensorflow")
-        for kind in kinds:
-            rates[kind, batch] = child(kind, root, batch, args.seconds)
+    cases = [(kind, 0) for kind in ("sampler", "bare", "tensorflow")]
+    cases += [("sampler", 1), ("tensorflow", 1), ("sampler", 256), ("plain", 256)]
+    cases += [("tensorflow", 256)]
+    for _ in range(args.repeats):
+        for kind, batch in cases:
+            result = child(kind, root, batch, args.seconds)
+            if batch == 0:
+                best = cold.setdefault(kind, result)
+                best["cold_s"] = min(best["cold_s"], result["cold_s"])
+                best["rss_mib"] = min(best["rss_mib"], result["rss_mib"])
+            else:
+                best = rates.setdefault((kind, batch), result)
+                best["rate"] = max(best["rate"], result["rate"])
 
     print("\ncold start (process start -> 64 images in memory) and peak memory")
     print(f"{'case':<28}{'cold start':>12}{'peak RSS':>12}")
@@ -150,6 +162,7 @@ def main() -> None:
         text = [f"{c['rate']:.1f}" if c else "-" for c in cells]
         print(f"{label:<34}{text[0]:>10}{text[1]:>12}")
     tf_cold, ort_cold = cold["tensorflow"], cold["sampler"]
+    print(f"(best of {args.repeats} runs per case; load average now {os.getloadavg()[0]:.1f})")
     print("\nratios (Sampler vs TensorFlow; targets in brackets)")
     print(f"  cold start     {tf_cold['cold_s'] / ort_cold['cold_s']:6.1f}x faster   [>= 12x]")
     print(f"  peak memory    {ort_cold['rss_mib'] / tf_cold['rss_mib']:6.3f} of TF    [<= 1/6]")

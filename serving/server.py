@@ -164,6 +164,7 @@ class ModelSource:
         self._factory = sampler_factory
         self._lock = threading.Lock()
         self._current: tuple[int, Sampler] | None = None
+        # Replaced, never mutated, so readers need no lock: {version: load error}.
         self._failed: dict[int, str] = {}
         self._stamp: int | None = None
         self._last_scan = -math.inf
@@ -194,6 +195,8 @@ class ModelSource:
         try:
             self._stamp, self._last_scan = stamp, time.monotonic()
             versions = find_versions(self.base_path)
+            if any(v not in versions for v in self._failed):  # forget removed versions
+                self._failed = {v: m for v, m in self._failed.items() if v in versions}
             current = self._current
             for version in sorted(versions, reverse=True):
                 if current is not None and version == current[0]:
@@ -201,15 +204,26 @@ class ModelSource:
                 try:
                     sampler = self._factory(versions[version])
                 except Exception as error:
-                    self._failed[version] = f"{type(error).__name__}: {error}"
+                    message = f"{type(error).__name__}: {error}"
+                    self._failed = {**self._failed, version: message}
                     continue
-                self._failed.pop(version, None)
+                self._failed = {v: m for v, m in self._failed.items() if v != version}
                 self._current = (version, sampler)
                 return
             if current is not None and current[0] not in versions:
                 self._current = None  # its directory is gone and nothing else loads
         finally:
             self._lock.release()
+
+    @property
+    def failed(self) -> dict[int, str]:
+        """Versions that failed to load and their errors (retried at each scan).
+
+        Example:
+            >>> source.failed  # doctest: +SKIP
+            {4: 'ValueError: onnxruntime cannot load .../4/model.onnx: ...'}
+        """
+        return self._failed
 
     def current(self) -> tuple[int, Sampler] | None:
         """The served ``(version, sampler)`` after a cheap check for a new version, or None.
@@ -624,7 +638,7 @@ def make_multi_app(
     for name, base_path in models.items():
         source = ModelSource(name, base_path, poll_seconds=poll_seconds, sampler_factory=factory)
         if source.current() is None:
-            failed = "; ".join(f"version {v}: {m}" for v, m in sorted(source._failed.items()))
+            failed = "; ".join(f"version {v}: {m}" for v, m in sorted(source.failed.items()))
             raise FileNotFoundError(
                 f"No servable version under {base_path} for model {name!r}: expected numeric "
                 f"version directories holding model.onnx (`keras-gan export --out "

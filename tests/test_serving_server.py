@@ -399,6 +399,7 @@ def test_new_version_is_picked_up_while_serving(exports, tmp_path):
         while client.status()[0]["version"] != "1":
             assert time.monotonic() < deadline, "did not fall back to version 1"
             time.sleep(0.05)
+        assert [entry["version"] for entry in client.status()] == ["1"]  # 4 is forgotten
         np.testing.assert_array_equal(client.generate(np.asarray(z)), old)
 
 

@@ -37,8 +37,12 @@ class ConvergenceWarning(UserWarning):
     """
 
 
-#: Rows per chunk are chosen so one chunk's largest intermediate holds about this many numbers.
-CHUNK_ELEMENTS = 1 << 22
+#: Rows per chunk are chosen so one chunk's largest intermediate holds about this many numbers
+#: (4 MiB in float64). An E/M pass is a few thin matmuls over the same chunk, bound by memory
+#: traffic: a chunk that stays in the CPU cache across them is read from RAM once. On a loaded
+#: 2-core machine, an iteration on 60,000 x 784 (diag) took 2 to 6 times less time than with
+#: 32 MiB chunks, and on 60,000 x 50 (full) about 2 times less.
+CHUNK_ELEMENTS = 1 << 19
 
 
 class TrainingData:

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/quality", help="grids and reports (runs/quality)")
     parser.add_argument(
-        "--classifier-epochs", type=int, default=6, help="feature classifier epochs (default 6)"
+        "--classifier-epochs", type=int, default=7, help="feature classifier epochs (default 7)"
     )
     parser.add_argument(
         "--classifier-limit", type=int, help="train the classifier on N images (quick checks)"

@@ -67,8 +67,8 @@ def template_generator(classes: list[int] | None = None):
     return model
 
 
-EPOCHS = 3
-BATCH = 32
+EPOCHS = 5
+BATCH = 16
 
 
 def train_tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Path]:

@@ -20,7 +20,7 @@ from keras_gan.metrics.classifier import (
     load_classifier,
     train_classifier,
 )
-from tests._metrics_data import CLASSES, EPOCHS, SIZE, make_images, train_tiny, write_dataset
+from tests._metrics_data import BATCH, CLASSES, EPOCHS, SIZE, make_images, train_tiny, write_dataset
 
 from .conftest import requires_fashion_mnist
 
@@ -44,7 +44,7 @@ def test_classifier_learns_the_synthetic_classes(trained) -> None:
 
 def test_classifier_cache_layout_and_record(trained) -> None:
     clf, data, cache = trained
-    expected = classifier_dir(data, epochs=EPOCHS, batch_size=32, cache_dir=cache)
+    expected = classifier_dir(data, epochs=EPOCHS, batch_size=BATCH, cache_dir=cache)
     assert clf.path == expected and expected.parent == cache / "classifiers"
     assert sorted(p.name for p in expected.iterdir()) == [INFO_FILE, MODEL_FILE]
     assert [p.name for p in expected.parent.iterdir()] == [expected.name]  # no staging left
@@ -60,12 +60,12 @@ def test_classifier_is_loaded_not_retrained(trained, monkeypatch: pytest.MonkeyP
         raise AssertionError("retrained a cached classifier")
 
     monkeypatch.setattr(clf_module, "build_network", fail)
-    again = load_classifier(data, epochs=EPOCHS, batch_size=32, cache_dir=cache)
+    again = load_classifier(data, epochs=EPOCHS, batch_size=BATCH, cache_dir=cache)
     assert again.info == clf.info
     x = make_images(np.arange(10), np.random.default_rng(1))
     np.testing.assert_allclose(again.predict(x)[1], clf.predict(x)[1], atol=1e-6)
     with pytest.raises(FileNotFoundError, match="keras-gan classifier train"):
-        load_classifier(data, epochs=EPOCHS + 1, batch_size=32, cache_dir=cache, train=False)
+        load_classifier(data, epochs=EPOCHS + 1, batch_size=BATCH, cache_dir=cache, train=False)
 
 
 def test_cache_key_depends_on_settings_and_env(
@@ -107,7 +107,7 @@ def test_as_model_input_scales_and_checks() -> None:
 
 def test_cli_classifier_train_and_info(trained, capsys: pytest.CaptureFixture[str]) -> None:
     clf, data, cache = trained
-    common = ["--dataset", str(data), "--epochs", str(EPOCHS), "--batch-size", "32"]
+    common = ["--dataset", str(data), "--epochs", str(EPOCHS), "--batch-size", str(BATCH)]
     assert main(["classifier", "train", *common, "--cache-dir", str(cache)]) == 0
     out = capsys.readouterr().out
     assert "(cached)" in out and f"{clf.accuracy:.4f}" in out

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fashion_mnist",
         help="fashion_mnist, mnist or a directory of IDX files (default: fashion_mnist)",
     )
-    parser.add_argument("--epochs", type=int, default=6, help="training epochs (default: 6)")
+    parser.add_argument("--epochs", type=int, default=7, help="training epochs (default: 7)")
     parser.add_argument("--batch-size", type=int, default=128, help="batch size (default: 128)")
     parser.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     parser.add_argument("--limit", type=int, help="train on the first N images only")

@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--classifier-epochs",
         type=int,
-        default=6,
+        default=7,
         help="training epochs of the classifier (selects the cache entry; default: 6)",
     )
     parser.add_argument(

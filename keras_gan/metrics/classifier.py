@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -38,13 +39,14 @@ import numpy as np
 
 #: Network definition (part of the cache key; bump ``version`` when the code below changes).
 ARCHITECTURE: dict[str, Any] = {
-    "version": 1,
+    "version": 2,
     "blocks": [32, 64],
     "kernel": 3,
     "features": 128,
-    "dropout": 0.3,
+    "dropout": 0.2,
     "optimizer": "adam",
     "learning_rate": 1e-3,
+    "schedule": "cosine",
 }
 MODEL_FILE = "classifier.keras"
 INFO_FILE = "classifier.json"
@@ -103,7 +105,7 @@ def _settings(epochs: int, batch_size: int, seed: int, limit: int | None) -> dic
 def classifier_dir(
     dataset: str | os.PathLike[str] = "fashion_mnist",
     *,
-    epochs: int = 6,
+    epochs: int = 7,
     batch_size: int = 128,
     seed: int = 0,
     limit: int | None = None,
@@ -129,6 +131,8 @@ def classifier_dir(
 def build_network(input_shape: Sequence[int], num_classes: int, seed: int = 0) -> Any:
     """The classifier CNN: two conv blocks (conv, batch norm, ReLU, max-pool), dense features.
 
+    Then dropout and the softmax layer.
+
     Input images are float in [-1, 1]; the output is softmax probabilities. The layer named
     ``features`` (128 ReLU units, the penultimate layer) gives the feature vectors.
 
@@ -153,7 +157,6 @@ def build_network(input_shape: Sequence[int], num_classes: int, seed: int = 0) -
         x = keras.layers.Activation("relu")(x)
         x = keras.layers.MaxPooling2D(2, padding="same")(x)
     x = keras.layers.Flatten()(x)
-    x = keras.layers.Dropout(ARCHITECTURE["dropout"], seed=seed)(x)
     x = keras.layers.Dense(
         ARCHITECTURE["features"],
         activation="relu",
@@ -291,7 +294,7 @@ def _load_split(
 def train_classifier(
     dataset: str | os.PathLike[str] = "fashion_mnist",
     *,
-    epochs: int = 6,
+    epochs: int = 7,
     batch_size: int = 128,
     seed: int = 0,
     limit: int | None = None,
@@ -306,7 +309,7 @@ def train_classifier(
 
     Args:
         dataset: ``"fashion_mnist"``, ``"mnist"`` or a directory of IDX files.
-        epochs: training epochs (6 reach about 92% on Fashion-MNIST).
+        epochs: training epochs (the learning rate decays to 0 over them, cosine).
         batch_size: training batch size.
         seed: weight-initialisation, dropout and shuffling seed.
         limit: train on the first ``limit`` images only (tests, quick checks).
@@ -343,7 +346,11 @@ def train_classifier(
     keras.utils.set_random_seed(seed)
     model = build_network(input_shape, num_classes, seed=seed)
     model.compile(
-        optimizer=keras.optimizers.Adam(ARCHITECTURE["learning_rate"]),
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(
+                ARCHITECTURE["learning_rate"], epochs * math.ceil(len(x_train) / batch_size)
+            )
+        ),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -413,7 +420,7 @@ def load_classifier(
     dataset: str | os.PathLike[str] = "fashion_mnist",
     *,
     train: bool = True,
-    epochs: int = 6,
+    epochs: int = 7,
     batch_size: int = 128,
     seed: int = 0,
     limit: int | None = None,

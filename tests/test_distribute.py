@@ -96,6 +96,26 @@ def test_cli_multiworker_needs_a_seed(tmp_path, monkeypatch, capsys):
     assert "needs --seed" in err and "Traceback" not in err
 
 
+def test_a_run_that_fails_before_training_leaves_no_backup(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "--dataset", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert "no such directory" in capsys.readouterr().err
+    assert not (out / "backup").exists()  # so the next run needs no --resume/--overwrite
+
+
+def test_the_drawn_seed_is_recorded_for_resume(tmp_path):
+    import argparse
+
+    from keras_gan.cli import train
+
+    backup = tmp_path / "backup"
+    drawn = train._run_seed(argparse.Namespace(seed=None), backup)
+    assert not backup.exists()
+    train._record_seed(backup, drawn)
+    assert train._run_seed(argparse.Namespace(seed=None), backup) == drawn
+    assert train._run_seed(argparse.Namespace(seed=7), backup) == 7
+
+
 def test_scalar_logs_are_untouched_outside_a_cluster():
     logs = distribute.scalar_logs_workaround({"d_loss": tf.constant(1.5)})
     assert logs["d_loss"].shape == () and float(logs["d_loss"]) == 1.5

@@ -168,23 +168,25 @@ def _prepare_out(args: argparse.Namespace) -> Path:
 
 
 def _run_seed(args: argparse.Namespace, backup: Path) -> int:
-    """The run's seed: --seed, else the one an interrupted run recorded, else a new one.
-
-    It is recorded in the backup directory so a resumed run draws the same noise, data order
-    and initial weights as the run it continues.
-    """
+    """The run's seed: --seed, else the one an interrupted run recorded, else a new one."""
     record = backup / "seed.json"
     if args.seed is None and record.is_file():
         try:
             return int(json.loads(record.read_text())["seed"])
         except (ValueError, KeyError, TypeError):
             pass
-    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    return args.seed if args.seed is not None else secrets.randbelow(2**31)
+
+
+def _record_seed(backup: Path, seed: int) -> None:
+    """Write the seed into the backup directory (atomically) just before training starts, so
+    a resumed run draws the same noise, data order and initial weights as the one it continues.
+    """
     backup.mkdir(parents=True, exist_ok=True)
+    record = backup / "seed.json"
     tmp = record.with_name(f".seed.tmp-{os.getpid()}.json")
     tmp.write_text(json.dumps({"seed": seed}) + "\n")
     os.replace(tmp, record)
-    return seed
 
 
 def _save_keras(model: Any, path: Path) -> None:
@@ -334,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     phases = distribute.fit_phases(step, args.epochs, steps_per_epoch)
+    _record_seed(backup_dir, seed)
     try:
         for number, (first_epoch, end_epoch, phase_steps, first_step) in enumerate(phases):
             dataset = distribute.resumable_dataset(

@@ -9,9 +9,9 @@ file without the rewrite, then measures, each case in a fresh Python process:
 * steady throughput at batch 1 and batch 256 (images/s, after two warm-up calls);
 * peak resident memory of the process (``ru_maxrss``).
 
-Cases: ``Sampler`` (this library), a bare onnxruntime session with the numpy latent (what the
-sampler adds to a session), the plain ONNX file without the rewrite, and the SavedModel's
-``sample`` signature in TensorFlow. Ratios are printed side by side.
+Cases: ``Sampler`` (this library; also with ``threads=1``), a bare onnxruntime session with the
+numpy latent (what the sampler adds to a session), the plain ONNX file without the rewrite, and
+the SavedModel's ``sample`` signature in TensorFlow. Ratios are printed side by side.
 
 Example:
     $ .venv/bin/python benchmarks/sampler.py --seconds 3
@@ -57,9 +57,9 @@ with open(f"{root}/plain.onnx", "wb") as handle:
 CHILD = r"""
 import json, resource, sys, time
 kind, root, batch, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-if kind == "sampler":
+if kind in ("sampler", "sampler_1t"):
     from keras_gan.serving import Sampler
-    sampler = Sampler(f"{root}/base")
+    sampler = Sampler(f"{root}/base", threads=1 if kind == "sampler_1t" else None)
     run = lambda n, seed: sampler.sample(n, seed=seed)
 elif kind in ("bare", "plain"):
     import numpy as np
@@ -130,7 +130,8 @@ def main() -> None:
     cold: dict[str, dict] = {}
     rates: dict[tuple[str, int], dict] = {}
     cases = [(kind, 0) for kind in ("sampler", "bare", "tensorflow")]
-    cases += [("sampler", 1), ("tensorflow", 1), ("sampler", 256), ("plain", 256)]
+    cases += [("sampler", 1), ("sampler_1t", 1), ("tensorflow", 1)]
+    cases += [("sampler", 256), ("sampler_1t", 256), ("plain", 256)]
     cases += [("tensorflow", 256)]
     for _ in range(args.repeats):
         for kind, batch in cases:
@@ -155,6 +156,7 @@ def main() -> None:
     print(f"{'case':<34}{'batch 1':>10}{'batch 256':>12}")
     for kind, label in (
         ("sampler", "Sampler (ConvTranspose rewritten)"),
+        ("sampler_1t", "Sampler(threads=1)"),
         ("plain", "onnxruntime, plain tf2onnx graph"),
         ("tensorflow", "TF SavedModel sample"),
     ):
@@ -169,6 +171,9 @@ def main() -> None:
     for batch, target in ((1, 3.0), (256, 1.0)):
         ratio = rates["sampler", batch]["rate"] / rates["tensorflow", batch]["rate"]
         print(f"  batch {batch:<4}     {ratio:6.2f}x          [>= {target}x]")
+    for batch in (1, 256):
+        ratio = rates["sampler_1t", batch]["rate"] / rates["tensorflow", batch]["rate"]
+        print(f"  batch {batch:<4}     {ratio:6.2f}x          with Sampler(threads=1)")
     plain = rates["sampler", 256]["rate"] / rates["plain", 256]["rate"]
     print(f"  ConvTranspose rewrite at batch 256: {plain:.2f}x the plain graph's throughput")
     overhead = ort_cold["cold_s"] - cold["bare"]["cold_s"]

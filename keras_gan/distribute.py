@@ -238,7 +238,7 @@ def get_strategy(
     if name == "mirrored":
         checked = None if devices is None else _check_devices(devices)
         names = checked or [d.name for d in tf.config.list_logical_devices("GPU")] or ["/cpu:0"]
-        if all("cpu" in name.lower() for name in names):
+        if all("cpu" in device.lower() for device in names):
             # CPU replicas: reduce through one device. The default (collective ops) fails with
             # "Shape mismatch in the collective instance" when synchronized batch norm and
             # several optimizer updates share one step (seen with TF 2.21 on logical CPUs).

@@ -168,6 +168,10 @@ def run_one(config: str, kind: str, seed: int, steps: int, batch_size: int) -> d
 
 
 def _spread(values: list[float], fmt: str) -> str:
+    """``mean ± std``; ``inf`` when a value is infinite (a reverse KL with no high-quality
+    sample)."""
+    if not all(np.isfinite(values)):
+        return "inf"
     mean = statistics.fmean(values)
     std = statistics.pstdev(values) if len(values) > 1 else 0.0
     return f"{format(mean, fmt)} ± {format(std, fmt)}"
@@ -299,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
     total = time.perf_counter() - started
-    print()
-    print(format_table(rows))
     for path in write_plots(rows, out):
         print(f"wrote {path}")
+    print()
+    print(format_table(rows))
     print(f"total time {total / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

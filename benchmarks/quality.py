@@ -47,7 +47,7 @@ def schedule(budget: float, base_epochs: float) -> tuple[int, int]:
     total = budget * base_epochs
     if total >= 1:
         return round(total), TRAIN_IMAGES
-    return 1, max(1024, int(total * TRAIN_IMAGES))
+    return 1, max(1024, round(total * TRAIN_IMAGES))
 
 
 def train_gmm(budget: float, seed: int) -> tuple[Any, dict[str, Any]]:

@@ -77,9 +77,11 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._epoch = 0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Remember the epoch for the error message."""
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Stop training with a clear error when a monitored log value is NaN or infinite."""
         for key, value in (logs or {}).items():
             if self.monitor is not None and key not in self.monitor:
                 continue
@@ -166,6 +168,7 @@ class SampleGrid(keras.callbacks.Callback):
         return path
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Write the grid from the fixed latent batch every ``every`` epochs and after the last."""
         last = self.params.get("epochs") if self.params else None
         if (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last):
             self.write(epoch)
@@ -191,6 +194,7 @@ class HistoryWriter(keras.callbacks.Callback):
         self.epochs: dict[int, dict[str, float]] = {}
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Load the history of a resumed run so the files cover every epoch."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.history_path.is_file():
             try:
@@ -200,6 +204,7 @@ class HistoryWriter(keras.callbacks.Callback):
                 self.epochs = {}
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Record the epoch's logs and rewrite the JSON history atomically."""
         row = {"epoch": epoch + 1}
         for key, value in (logs or {}).items():
             try:
@@ -213,6 +218,7 @@ class HistoryWriter(keras.callbacks.Callback):
         )
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        """Write the final history and loss plot."""
         if self.epochs:
             plot_history([self.epochs[e] for e in sorted(self.epochs)], self.plot_path)
 

@@ -482,6 +482,7 @@ class StepBackup(keras.callbacks.BackupAndRestore):
         )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Save a backup at the end of each epoch, as well as every ``save_freq`` steps."""
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()

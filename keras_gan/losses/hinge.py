@@ -49,7 +49,9 @@ class HingeLoss(AdversarialLoss):
     name = "hinge"
 
     def discriminator_loss(self, real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``relu(1 - f(x)) + relu(1 + f(G(z)))``."""
         return hinge_discriminator_loss(real_outputs, fake_outputs)
 
     def generator_loss(self, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``-f(G(z))``."""
         return hinge_generator_loss(fake_outputs)

@@ -52,7 +52,9 @@ class LeastSquaresLoss(AdversarialLoss):
     aliases = ("lsgan", "ls")
 
     def discriminator_loss(self, real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``0.5 (D(x) - 1)^2 + 0.5 D(G(z))^2``."""
         return least_squares_discriminator_loss(real_outputs, fake_outputs)
 
     def generator_loss(self, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``0.5 (D(G(z)) - 1)^2``."""
         return least_squares_generator_loss(fake_outputs)

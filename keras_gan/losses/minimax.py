@@ -77,10 +77,13 @@ class MinimaxLoss(AdversarialLoss):
         self.label_smoothing = _check_smoothing(label_smoothing)
 
     def discriminator_loss(self, real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``-log D(x) - log(1 - D(G(z)))`` from logits."""
         return minimax_discriminator_loss(real_outputs, fake_outputs, self.label_smoothing)
 
     def generator_loss(self, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``log(1 - D(G(z)))`` (the saturating generator loss) from logits."""
         return minimax_generator_loss(fake_outputs)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
         return {"label_smoothing": self.label_smoothing}

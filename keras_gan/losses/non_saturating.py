@@ -58,4 +58,5 @@ class NonSaturatingLoss(MinimaxLoss):
     aliases = ("nonsaturating", "ns", "bce")
 
     def generator_loss(self, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``-log D(G(z))`` from logits."""
         return non_saturating_generator_loss(fake_outputs)

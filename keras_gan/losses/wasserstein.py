@@ -54,7 +54,9 @@ class WassersteinLoss(AdversarialLoss):
     reports_distance = True
 
     def discriminator_loss(self, real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``f(G(z)) - f(x)`` (the critic minimises it)."""
         return wasserstein_discriminator_loss(real_outputs, fake_outputs)
 
     def generator_loss(self, fake_outputs: Any) -> tf.Tensor:
+        """Per-sample ``-f(G(z))``."""
         return wasserstein_generator_loss(fake_outputs)

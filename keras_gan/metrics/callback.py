@@ -124,6 +124,7 @@ class QualityCallback(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Compute the chosen metrics every ``every`` epochs and after the last; log them."""
         last = self.params.get("epochs") if self.params else None
         if (epoch + 1) % self.every and not (last is not None and epoch + 1 == last):
             return

@@ -86,6 +86,7 @@ class MixtureSampler(keras.layers.Layer):
         )
 
     def call(self, z: Any) -> Any:
+        """Map latent vectors to flattened samples in [-1, 1] (see the class docstring)."""
         ops = keras.ops
         k, d = self.n_components, self.n_features
         noise = z[:, :d]
@@ -112,9 +113,11 @@ class MixtureSampler(keras.layers.Layer):
         return ops.clip(scaled, -1.0, 1.0)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """``(batch, n_features)``."""
         return (input_shape[0], self.n_features)
 
     def get_config(self) -> dict[str, Any]:
+        """The layer's configuration; the weights are saved as variables."""
         base_config = super().get_config()
         config = {
             "n_components": self.n_components,

@@ -29,7 +29,9 @@ import tensorflow as tf
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
-def log_gaussian_prob(x: tf.Tensor, means: tf.Tensor, precisions_cholesky: tf.Tensor, kind: str):
+def log_gaussian_prob(
+    x: tf.Tensor, means: tf.Tensor, precisions_cholesky: tf.Tensor, kind: str
+) -> tf.Tensor:
     """Log density of every sample under every component, ``(n, K)``.
 
     Uses matmuls throughout; for ``diag``:
@@ -78,7 +80,9 @@ def log_gaussian_prob(x: tf.Tensor, means: tf.Tensor, precisions_cholesky: tf.Te
     return -0.5 * (d * math.log(2.0 * math.pi) + quad) + log_det
 
 
-def e_step(x, weights, means, precisions_cholesky, kind: str):
+def e_step(
+    x: tf.Tensor, weights: tf.Tensor, means: tf.Tensor, precisions_cholesky: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Log responsibilities ``(n, K)`` and per-sample log-likelihood ``(n,)`` (log-sum-exp).
 
     Example:
@@ -93,7 +97,9 @@ def e_step(x, weights, means, precisions_cholesky, kind: str):
     return weighted - log_norm[:, None], log_norm
 
 
-def sufficient_statistics(x, resp, kind: str):
+def sufficient_statistics(
+    x: tf.Tensor, resp: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """``(sum_k resp, resp.T @ x, second moments)`` of one chunk.
 
     The second moments are ``resp.T @ x**2`` ``(K, d)`` for diag/spherical, the per-component
@@ -116,7 +122,9 @@ def sufficient_statistics(x, resp, kind: str):
     return nk, sx, sxx
 
 
-def zero_statistics(n_components, n_features, kind: str, dtype) -> tuple:
+def zero_statistics(
+    n_components: int | tf.Tensor, n_features: int | tf.Tensor, kind: str, dtype: tf.DType
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Zeros shaped like ``sufficient_statistics`` plus a log-likelihood sum.
 
     Example:
@@ -133,7 +141,14 @@ def zero_statistics(n_components, n_features, kind: str, dtype) -> tuple:
     )
 
 
-def m_step(nk_raw, sx, sxx, reg_covar: float, kind: str, n_samples=None):
+def m_step(
+    nk_raw: tf.Tensor,
+    sx: tf.Tensor,
+    sxx: tf.Tensor,
+    reg_covar: float,
+    kind: str,
+    n_samples: int | tf.Tensor | None = None,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Parameters from accumulated statistics: ``(weights, means, covariances, prec_chol)``.
 
     ``weights`` are ``nk / sum(nk)``, or ``nk / n_samples`` when ``n_samples`` is given (the
@@ -176,7 +191,7 @@ def m_step(nk_raw, sx, sxx, reg_covar: float, kind: str, n_samples=None):
     return weights, means, covariances, prec_chol
 
 
-def precision_cholesky_from_covariance(covariances):
+def precision_cholesky_from_covariance(covariances: tf.Tensor) -> tf.Tensor:
     """``inv(cholesky(cov)).T`` for a ``(d, d)`` or ``(K, d, d)`` covariance.
 
     Example:
@@ -189,7 +204,7 @@ def precision_cholesky_from_covariance(covariances):
     return tf.linalg.matrix_transpose(tf.linalg.triangular_solve(chol, eye, lower=True))
 
 
-def parameters_finite(prec_chol) -> tf.Tensor:
+def parameters_finite(prec_chol: tf.Tensor) -> tf.Tensor:
     """True when every precision factor is finite and positive on its diagonal.
 
     Example:
@@ -203,7 +218,15 @@ def parameters_finite(prec_chol) -> tf.Tensor:
 
 
 @tf.function(reduce_retracing=True)
-def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar, chunk_rows):
+def array_iteration(
+    x: tf.Tensor,
+    weights: tf.Tensor,
+    means: tf.Tensor,
+    prec_chol: tf.Tensor,
+    kind: str,
+    reg_covar: float | tf.Tensor,
+    chunk_rows: int | tf.Tensor,
+) -> tuple[tf.Tensor, ...]:
     """One EM iteration over an in-memory ``x``, processed ``chunk_rows`` rows at a time.
 
     ``reg_covar`` and ``chunk_rows`` may be tensors (one trace serves every value).
@@ -233,7 +256,14 @@ def array_iteration(x, weights, means, prec_chol, kind: str, reg_covar, chunk_ro
 
 
 @tf.function(reduce_retracing=True)
-def dataset_iteration(dataset, weights, means, prec_chol, kind: str, reg_covar):
+def dataset_iteration(
+    dataset: tf.data.Dataset,
+    weights: tf.Tensor,
+    means: tf.Tensor,
+    prec_chol: tf.Tensor,
+    kind: str,
+    reg_covar: float | tf.Tensor,
+) -> tuple[tf.Tensor, ...]:
     """One EM iteration over a ``tf.data.Dataset`` of ``(batch, d)`` shifted samples.
 
     Same outputs as :func:`array_iteration`.
@@ -258,7 +288,9 @@ def dataset_iteration(dataset, weights, means, prec_chol, kind: str, reg_covar):
 
 
 @tf.function(reduce_retracing=True)
-def chunk_statistics_from_resp(x, resp, kind: str):
+def chunk_statistics_from_resp(
+    x: tf.Tensor, resp: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """``sufficient_statistics`` as a traced function (initialisation passes).
 
     Example:
@@ -271,7 +303,9 @@ def chunk_statistics_from_resp(x, resp, kind: str):
 
 
 @tf.function(reduce_retracing=True)
-def chunk_statistics_from_centers(x, centers, kind: str):
+def chunk_statistics_from_centers(
+    x: tf.Tensor, centers: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, ...]:
     """Statistics of hard assignments to the nearest of ``centers`` (k-means initialisation).
 
     Example:
@@ -290,7 +324,9 @@ def chunk_statistics_from_centers(x, centers, kind: str):
 
 
 @tf.function(reduce_retracing=True)
-def chunk_log_resp(x, weights, means, prec_chol, kind: str):
+def chunk_log_resp(
+    x: tf.Tensor, weights: tf.Tensor, means: tf.Tensor, prec_chol: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, tf.Tensor]:
     """``e_step`` as a traced function (prediction and scoring).
 
     Example:

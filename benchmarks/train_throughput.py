@@ -137,8 +137,11 @@ def main() -> None:
     except Exception:  # no data installed: the timing does not depend on pixel values
         data = rng.uniform(-1, 1, (batch * args.steps, 28, 28, 1)).astype(np.float32)
         source = "uniform noise"
+    # No .cache(): the arrays are already in memory, and on TensorFlow 2.21 deleting an iterator
+    # whose in-memory cache has completed (each fit() call deletes its own) stalled for up to
+    # tens of seconds here, charged to the fit() round.
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
-    dataset = dataset.cache().repeat().prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.repeat().prefetch(tf.data.AUTOTUNE)
 
     ours = build("dcgan", image_shape=(28, 28, 1), seed=0)
     # Separate copies of the same networks for the plain loops, so optimizer states stay apart.

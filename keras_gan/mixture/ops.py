@@ -71,9 +71,13 @@ def log_gaussian_prob(
         )
         log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(precisions_cholesky)))
     elif kind == "full":
-        y = tf.matmul(x[None, :, :], precisions_cholesky)  # (K, n, d)
-        mu_p = tf.einsum("kd,kde->ke", means, precisions_cholesky)
-        quad = tf.transpose(tf.reduce_sum(tf.square(y - mu_p[:, None, :]), axis=2))
+        # One (n, d) @ (d, K*d) matmul for every component's x P_k: a single large GEMM runs
+        # faster on CPU than K small batched ones.
+        k, dim = tf.shape(means)[0], tf.shape(means)[1]
+        stacked = tf.reshape(tf.transpose(precisions_cholesky, [1, 0, 2]), [dim, k * dim])
+        y = tf.matmul(x, stacked)  # (n, K*d); column k*d + j is (x P_k)_j
+        mu_p = tf.reshape(tf.einsum("kd,kde->ke", means, precisions_cholesky), [1, k * dim])
+        quad = tf.reduce_sum(tf.reshape(tf.square(y - mu_p), [-1, k, dim]), axis=2)
         log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(precisions_cholesky)), axis=1)
     else:
         raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}. Received: {kind!r}")
@@ -117,8 +121,10 @@ def sufficient_statistics(
     elif kind == "tied":
         sxx = tf.matmul(x, x, transpose_a=True)
     else:
-        weighted = tf.transpose(resp)[:, :, None] * x[None, :, :]  # (K, n, d)
-        sxx = tf.matmul(weighted, x[None, :, :], transpose_a=True)
+        # sum_n resp_nk x_n x_n^T for every k as one (K*d, n) @ (n, d) matmul.
+        k, dim = tf.shape(resp)[1], tf.shape(x)[1]
+        weighted = tf.reshape(resp[:, :, None] * x[:, None, :], [-1, k * dim])  # (n, K*d)
+        sxx = tf.reshape(tf.matmul(weighted, x, transpose_a=True), [k, dim, dim])
     return nk, sx, sxx
 
 
@@ -160,7 +166,7 @@ def m_step(
         >>> nk, sx, sxx = sufficient_statistics(tf.constant([[0.0], [2.0]], tf.float64),
         ...     tf.ones((2, 1), tf.float64), "diag")
         >>> w, mu, cov, _ = m_step(nk, sx, sxx, 0.0, "diag")
-        >>> float(mu[0, 0]), round(float(cov[0, 0]), 9)
+        >>> round(float(mu[0, 0]), 9), round(float(cov[0, 0]), 9)
         (1.0, 1.0)
     """
     dtype = sx.dtype
@@ -238,7 +244,7 @@ def array_iteration(
         >>> x = tf.constant([[0.0], [2.0]], tf.float64)
         >>> out = array_iteration(x, tf.constant([1.0], tf.float64), tf.constant([[1.0]],
         ...     tf.float64), tf.constant([[1.0]], tf.float64), "diag", 0.0, 1)
-        >>> float(out[1][0, 0])
+        >>> round(float(out[1][0, 0]), 9)
         1.0
     """
     n = tf.shape(x)[0]
@@ -272,7 +278,7 @@ def dataset_iteration(
         >>> ds = tf.data.Dataset.from_tensor_slices(tf.constant([[0.0], [2.0]], tf.float64))
         >>> out = dataset_iteration(ds.batch(1), tf.constant([1.0], tf.float64),
         ...     tf.constant([[1.0]], tf.float64), tf.constant([[1.0]], tf.float64), "diag", 0.0)
-        >>> float(out[1][0, 0])
+        >>> round(float(out[1][0, 0]), 9)
         1.0
     """
     k, d = tf.shape(means)[0], tf.shape(means)[1]

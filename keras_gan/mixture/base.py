@@ -159,7 +159,7 @@ class TrainingData:
             >>> TrainingData(10, 2, np.zeros(2), "float64").chunk_rows(4)
             10
         """
-        return int(max(64, min(self.n_samples, CHUNK_ELEMENTS // max(per_row, 1))))
+        return int(min(self.n_samples, max(64, CHUNK_ELEMENTS // max(per_row, 1))))
 
     def batches(self, rows: int = 8192) -> Iterator[tf.Tensor]:
         """The shifted samples in order, as tensors of at most ``rows`` rows (arrays) or the
@@ -301,7 +301,7 @@ class BaseMixture:
             >>> from keras_gan.mixture import GaussianMixture
             >>> x = np.r_[np.zeros((5, 1)), np.ones((5, 1)) * 9] + np.arange(10)[:, None] * 0.01
             >>> labels = GaussianMixture(2, random_state=0).fit_predict(x)
-            >>> len(set(labels[:5])), labels[0] != labels[-1]
+            >>> len(set(labels[:5])), bool(labels[0] != labels[-1])
             (1, True)
         """
         return self.fit(X).predict(X)

@@ -54,6 +54,19 @@ class NonFiniteLossError(RuntimeError):
     """
 
 
+def epoch_due(callback: keras.callbacks.Callback, epoch: int, every: int) -> bool:
+    """True when 0-based ``epoch`` is every ``every``-th one or the last of the ``fit`` call.
+
+    Example:
+        >>> cb = keras.callbacks.Callback()
+        >>> cb.set_params({"epochs": 5})
+        >>> [e for e in range(5) if epoch_due(cb, e, every=2)]
+        [1, 3, 4]
+    """
+    last = callback.params.get("epochs") if callback.params else None
+    return (epoch + 1) % every == 0 or (last is not None and epoch + 1 == last)
+
+
 class DivergenceGuard(keras.callbacks.Callback):
     """Stop training with a clear error when a logged value becomes NaN or infinite.
 
@@ -169,8 +182,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Write the grid from the fixed latent batch every ``every`` epochs and after the last."""
-        last = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every == 0 or (last is not None and epoch + 1 == last):
+        if epoch_due(self, epoch, self.every):
             self.write(epoch)
 
 

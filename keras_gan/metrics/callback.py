@@ -25,6 +25,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_gan.callbacks import epoch_due
+
 from .evaluation import METRIC_NAMES, compute_metrics
 
 PREFIX = "quality/"
@@ -125,8 +127,7 @@ class QualityCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Compute the chosen metrics every ``every`` epochs and after the last; log them."""
-        last = self.params.get("epochs") if self.params else None
-        if (epoch + 1) % self.every and not (last is not None and epoch + 1 == last):
+        if not epoch_due(self, epoch, self.every):
             return
         values = self.compute()
         self.history.append({"epoch": float(epoch + 1), **values})

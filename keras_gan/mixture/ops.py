@@ -151,7 +151,7 @@ def m_step(
     nk_raw: tf.Tensor,
     sx: tf.Tensor,
     sxx: tf.Tensor,
-    reg_covar: float,
+    reg_covar: float | tf.Tensor,
     kind: str,
     n_samples: int | tf.Tensor | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:

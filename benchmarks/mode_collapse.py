@@ -17,30 +17,41 @@ WGAN steps: the comparison is per CPU minute, which is what a user on this machi
 
 Configurations (all one ``GAN`` class, composed differently):
 
+- ``points``: what a user gets from ``keras-gan train --dataset ring|grid --seed S`` with no
+  other flag (the ``points`` preset and its recommended training), run as that command in a
+  subprocess, so its time is the command's whole wall time (start-up, XLA compilation, training,
+  scoring and the scatter plot included); its coverage is the one the command writes to
+  ``run.json``. It is not budgeted: the preset fixes its steps.
 - ``gan``, ``wgan``, ``wgan_gp``: the presets of :func:`keras_gan.models.build` for 2-D points
   (MLP pair with a linear generator output), with their papers' optimizers, unchanged
-  (``dcgan`` is the same MLP pair and optimizer as ``gan`` for points, so it is left out);
-- ``best``: the ``gan`` preset (same networks, non-saturating loss, Adam with beta_1=0.5) with
-  the remedies that helped on these mixtures: a larger learning rate (5e-4) decayed along a
-  cosine to 1% of it over the run, and samples drawn from an EMA (0.99) of the generator's
-  weights.
+  (``dcgan`` is the same MLP pair and optimizer as ``gan`` for points, so it is left out),
+  trained in this process for the budget; they show what the remedies of ``points`` buy.
 
-Published anchors (PacGAN, Lin et al. 2018, 10 trials): on the grid GAN 17.3 modes / 94.8%
-high-quality, PacGAN4 24.8 / 93.6%; on the ring PacGAN2 7.9 / 95.6%. Target of ``best``:
-25/25 with >= 95% on the grid and 8/8 with >= 98% on the ring, on every seed.
+Published anchors (10 trials each; VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018;
+GDPP, Elfeki et al. 2019), printed beside our means: ring PacGAN2 7.9 modes / 95.6% high
+quality, GAN 6.3 / 98.2%, VEEGAN 8 / 52.9%; grid PacGAN4 24.8 / 93.6%, ALI 24.1 / 95.7%, GDPP
+24.8 / 68.5%, WGAN-GP 24.2 / 28.7%. Targets of ``points``, on every seed, each run at most 3
+minutes of wall time on an idle 2-core machine: ring 8/8 modes, >= 98% high quality, reverse
+KL <= 0.02; grid 25/25, >= 95%, reverse KL <= 0.05.
+
+``--resume`` keeps the ``points`` runs whose ``run.json`` is already in ``--out`` (a long table
+can be run in parts); every run's row is also written to ``--out``/``points/rows.jsonl``.
 
 Example:
-    $ python benchmarks/mode_collapse.py --budget 30 --seeds 3       # the table in docs/variants.md
-    $ python benchmarks/mode_collapse.py --budget 2 --seeds 1 --configs gan best   # quick check
-    $ python benchmarks/mode_collapse.py --steps 500 --kinds ring    # fixed step count
+    $ python benchmarks/mode_collapse.py --configs points --seeds 5 --resume   # docs/variants.md
+    $ python benchmarks/mode_collapse.py --budget 30 --seeds 3 --configs gan wgan wgan_gp
+    $ python benchmarks/mode_collapse.py --steps 500 --kinds ring --configs gan  # fixed steps
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,50 +71,100 @@ TRAIN_POINTS = 100_000
 EVAL_SAMPLES = 2_500
 KINDS = ("ring", "grid")
 PRESET_NAMES = ("gan", "wgan", "wgan_gp")
-TARGETS = {"ring": (8, 0.98), "grid": (25, 0.95)}
+TARGETS = {"ring": (8, 0.98, 0.02), "grid": (25, 0.95, 0.05)}
+#: Wall-time target of one ``points`` run, seconds (idle 2-core machine).
+TARGET_SECONDS = 180.0
+#: Published (modes, high-quality fraction), means of 10 trials.
+ANCHORS = {
+    "ring": [("PacGAN2", 7.9, 0.956), ("GAN", 6.3, 0.982), ("VEEGAN", 8.0, 0.529)],
+    "grid": [
+        ("PacGAN4", 24.8, 0.936),
+        ("ALI", 24.1, 0.957),
+        ("GDPP", 24.8, 0.685),
+        ("WGAN-GP", 24.2, 0.287),
+    ],
+}
 #: Training coordinates are the mixture's divided by this (the grid by 2 sqrt 2, as in the toy
 #: experiments of Gulrajani et al. 2017); samples are scaled back before they are scored.
 TRAIN_SCALE = {"ring": 1.0, "grid": 2.0 * 2.0**0.5}
-#: The ``best`` configuration (tuned on seed 0 of each mixture; see docs/variants.md).
-BEST = {"lr": 5e-4, "final_lr_fraction": 0.01, "ema_decay": 0.99}
-
-
-def build_best(seed: int, steps: int) -> GAN:
-    """The ``gan`` preset for points with the remedies that helped: a learning rate 2.5x the
-    preset's (5e-4) decayed to 1% of it along a cosine over the run, and sampling from an EMA
-    (decay 0.99) of the generator's weights.
-
-    Example:
-        >>> gan = build_best(seed=0, steps=1000)  # doctest: +SKIP
-    """
-    gan = build("gan", image_shape=(2,), ema_decay=BEST["ema_decay"], seed=seed, compile=False)
-
-    def adam() -> keras.optimizers.Optimizer:
-        schedule = keras.optimizers.schedules.CosineDecay(
-            BEST["lr"], max(1, steps), alpha=BEST["final_lr_fraction"]
-        )
-        return keras.optimizers.Adam(schedule, beta_1=0.5)
-
-    gan.compile(d_optimizer=adam(), g_optimizer=adam(), loss="non_saturating")
-    return gan
 
 
 def build_config(name: str, seed: int, steps: int) -> GAN:
-    """A preset for 2-D points, or ``best``.
+    """A preset for 2-D points, as its paper trains it.
 
     Example:
         >>> build_config("wgan", seed=0, steps=100).discriminator_steps  # doctest: +SKIP
         5
     """
-    if name == "best":
-        return build_best(seed, steps)
+    del steps  # constant learning rates
     return build(name, image_shape=(2,), seed=seed)
 
 
 CONFIGS: dict[str, Callable[[int, int], GAN]] = {
-    name: (lambda seed, steps, name=name: build_config(name, seed, steps))
-    for name in ("gan", "best", *PRESET_NAMES[1:])
+    name: (lambda seed, steps, name=name: build_config(name, seed, steps)) for name in PRESET_NAMES
 }
+ALL_CONFIGS = ["points", *CONFIGS]
+
+
+def run_cli(kind: str, seed: int, out: Path, resume: bool) -> dict[str, Any]:
+    """``keras-gan train --dataset KIND --seed SEED --out OUT/points/KIND-SEED`` with no other
+    flag, timed as a whole; the coverage from its ``run.json`` and the samples it scored.
+
+    Example:
+        >>> row = run_cli("ring", 0, Path("benchmarks/results"), resume=True)  # doctest: +SKIP
+    """
+    run_dir = out / "points" / f"{kind}-{seed}"
+    rows_file = out / "points" / "rows.jsonl"
+    previous = _previous_row(rows_file, kind, seed) if resume else None
+    if previous is None or not (run_dir / "run.json").is_file():
+        if run_dir.exists():
+            raise SystemExit(
+                f"{run_dir} exists without a finished run: remove it, or pass --resume to keep "
+                "finished runs"
+            )
+        command = [
+            *_keras_gan(), "train", "--dataset", kind, "--seed", str(seed), "--out", str(run_dir)
+        ]  # fmt: skip
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        previous = {"kind": kind, "seed": seed, "seconds": seconds, "load_before": load}
+        previous["load_after"] = os.getloadavg()[0]
+        rows_file.parent.mkdir(parents=True, exist_ok=True)
+        with rows_file.open("a") as handle:
+            handle.write(json.dumps(previous) + "\n")
+    info = json.loads((run_dir / "run.json").read_text())
+    coverage = info["mode_coverage"]
+    return {
+        "config": "points",
+        "kind": kind,
+        "seed": seed,
+        "seconds": previous["seconds"],
+        "steps": info["steps"],
+        "samples": _cli_samples(run_dir),
+        **{key: float(coverage[key]) for key in ("modes", "high_quality", "reverse_kl")},
+    }
+
+
+def _keras_gan() -> list[str]:
+    return [sys.executable, "-m", "keras_gan.cli"]
+
+
+def _previous_row(rows_file: Path, kind: str, seed: int) -> dict[str, Any] | None:
+    if not rows_file.is_file():
+        return None
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
+    matches = [r for r in rows if r["kind"] == kind and r["seed"] == seed]
+    return matches[-1] if matches else None
+
+
+def _cli_samples(run_dir: Path) -> np.ndarray:
+    """The 2,500 samples ``keras-gan train`` scored: its generator on ``GAN.latent(2500, 0)``."""
+    generator = keras.models.load_model(run_dir / "generator.keras", compile=False)
+    latent_dim = int(generator.input_shape[-1])
+    z = np.random.default_rng(0).standard_normal((EVAL_SAMPLES, latent_dim)).astype(np.float32)
+    return np.asarray(generator(z, training=False))
 
 
 def _coverage(samples: np.ndarray, kind: str) -> dict[str, float]:
@@ -192,8 +253,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     keys = sorted({(r["config"], r["kind"]) for r in rows}, key=lambda k: (_order(k[0]), k[1]))
     for config, kind in keys:
         group = [r for r in rows if (r["config"], r["kind"]) == (config, kind)]
-        modes_target, hq_target = TARGETS[kind]
-        met = sum(r["modes"] >= modes_target and r["high_quality"] >= hq_target for r in group)
+        met = sum(meets_target(r) for r in group)
         lines.append(
             f"{config:<9} {kind:<5} {len(group):>5} "
             f"{_spread([r['modes'] for r in group], '.1f'):>13} "
@@ -206,8 +266,49 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def meets_target(row: dict[str, Any]) -> bool:
+    """Modes, high quality and reverse KL all at their targets (time is reported apart).
+
+    Example:
+        >>> meets_target({"kind": "ring", "modes": 8, "high_quality": 0.99, "reverse_kl": 0.01})
+        True
+    """
+    modes, quality, kl = TARGETS[row["kind"]]
+    return row["modes"] >= modes and row["high_quality"] >= quality and row["reverse_kl"] <= kl
+
+
+def format_seeds(rows: list[dict[str, Any]]) -> str:
+    """One line per ``points`` run (seed), then our mean beside the published anchors.
+
+    Example:
+        >>> print(format_seeds([]))  # doctest: +SKIP
+    """
+    lines = [
+        f"{'data':<5} {'seed':>4} {'modes':>6} {'high quality %':>15} {'reverse KL':>11} "
+        f"{'steps':>6} {'wall s':>7} {'target met':>11}"
+    ]
+    points = sorted(
+        (r for r in rows if r["config"] == "points"), key=lambda r: (r["kind"], r["seed"])
+    )
+    for r in points:
+        lines.append(
+            f"{r['kind']:<5} {r['seed']:>4} {r['modes']:>6.0f} {100 * r['high_quality']:>15.1f} "
+            f"{r['reverse_kl']:>11.3f} {r['steps']:>6} {r['seconds']:>7.0f} "
+            f"{'yes' if meets_target(r) and r['seconds'] <= TARGET_SECONDS else 'no':>11}"
+        )
+    for kind in sorted({r["kind"] for r in points}):
+        group = [r for r in points if r["kind"] == kind]
+        modes = statistics.fmean(r["modes"] for r in group)
+        quality = statistics.fmean(r["high_quality"] for r in group)
+        lines.append(
+            f"{kind}: ours (points, {len(group)} seeds) {modes:.1f} modes / {100 * quality:.1f}%; "
+            + "; ".join(f"{name} {m:g} / {100 * q:.1f}%" for name, m, q in ANCHORS[kind])
+        )
+    return "\n".join(lines)
+
+
 def _order(config: str) -> int:
-    names = list(CONFIGS)
+    names = ALL_CONFIGS
     return names.index(config) if config in names else len(names)
 
 
@@ -246,7 +347,10 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=ALL_CONFIGS, choices=ALL_CONFIGS)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the points runs already finished in --out"
+    )
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per configuration")
     parser.add_argument(
@@ -270,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    budgeted = [c for c in args.configs if c != "points"]
     runs = len(args.configs) * len(args.kinds) * args.seeds
-    share = 60.0 * args.budget / runs
+    share = 60.0 * args.budget / max(1, len(budgeted) * len(args.kinds) * args.seeds)
     print(
         f"{len(args.configs)} configurations x {args.kinds} x {args.seeds} seed(s) = {runs} runs, "
         + (
@@ -286,7 +391,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     started = time.perf_counter()
     rows = []
-    for config in args.configs:
+    if "points" in args.configs:
+        for kind in args.kinds:
+            for seed in range(args.seeds):
+                row = run_cli(kind, seed, out, args.resume)
+                rows.append(row)
+                print(
+                    f"  points   {kind:<5} seed {seed}: {row['modes']:.0f} modes, "
+                    f"{100 * row['high_quality']:.1f}% high quality, reverse KL "
+                    f"{row['reverse_kl']:.3f} ({row['seconds']:.0f} s, {row['steps']} steps)",
+                    flush=True,
+                )
+    for config in budgeted:
         steps = args.steps
         if steps is None:
             rate = steps_per_second(config, args.batch_size)
@@ -307,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
     print()
     print(format_table(rows))
+    if "points" in args.configs:
+        print()
+        print(format_seeds(rows))
     print(f"total time {total / 60:.1f} min; load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -35,8 +35,11 @@ from . import CommandError
 
 HELP = "train gan, dcgan, wgan, wgan_gp (or gmm) on an image dataset or a 2-D mixture"
 
-MODELS = ("gan", "dcgan", "wgan", "wgan_gp", "gmm")
+MODELS = ("gan", "dcgan", "wgan", "wgan_gp", "points", "gmm")
 POINT_DATASETS = ("ring", "grid")
+#: ``--model`` when it is not given: the recommended preset for the kind of data.
+DEFAULT_IMAGE_MODEL = "dcgan"
+DEFAULT_POINT_MODEL = "points"
 
 
 def _positive_int(text: str) -> int:
@@ -65,20 +68,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     Example:
         >>> add_arguments(argparse.ArgumentParser())
     """
-    parser.add_argument("--model", choices=MODELS, default="dcgan", help="variant (default dcgan)")
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        help=f"variant (default: {DEFAULT_IMAGE_MODEL} for images, {DEFAULT_POINT_MODEL} for the "
+        "2-D mixtures)",
+    )
     parser.add_argument(
         "--dataset",
         default="fashion_mnist",
         help="fashion_mnist, mnist, a directory of IDX files, or ring|grid (2-D mixtures)",
     )
     parser.add_argument("--data-dir", help="directory to look for the dataset first")
-    parser.add_argument("--epochs", type=_positive_int, default=5)
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        help="passes over the data (default 5 for images; the preset's for 2-D mixtures, "
+        "e.g. 180 x 195 steps for points)",
+    )
     parser.add_argument(
         "--batch-size",
         type=_positive_int,
-        default=128,
         help="global batch of each discriminator step (a generator step uses "
-        "discriminator-steps batches)",
+        "discriminator-steps batches; default 128 for images, the preset's for 2-D mixtures)",
     )
     parser.add_argument("--out", help="run directory (default runs/<model>)")
     parser.add_argument("--limit", type=_positive_int, help="use only the first N training samples")
@@ -213,6 +225,23 @@ def _is_chief(strategy: Any) -> bool:
     return bool(distribute.is_chief(strategy))
 
 
+def _resolve_defaults(args: argparse.Namespace) -> None:
+    """Fill ``--model``, ``--epochs`` and ``--batch-size`` left out: the recommended preset for
+    the data, and its recommended training for 2-D mixtures."""
+    points = args.dataset in POINT_DATASETS
+    if args.model is None:
+        args.model = DEFAULT_POINT_MODEL if points else DEFAULT_IMAGE_MODEL
+    preset = None
+    if points and args.model != "gmm":
+        from keras_gan.models import PRESETS
+
+        preset = PRESETS[args.model]
+    if args.epochs is None:
+        args.epochs = preset.point_epochs if preset is not None else 5
+    if args.batch_size is None:
+        args.batch_size = preset.point_batch_size if preset is not None else 128
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``keras-gan train``.
 
@@ -220,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
         >>> run(build_parser().parse_args(["train", "--limit", "256"]))  # doctest: +SKIP
         0
     """
+    _resolve_defaults(args)
     if args.model == "gmm":
         try:
             from keras_gan.mixture.cli import run_train
@@ -241,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
     from keras_gan import callbacks as cb
     from keras_gan import distribute
     from keras_gan.data import DatasetError
-    from keras_gan.models import build
+    from keras_gan.models import PRESETS, build
 
     if args.strategy == "multiworker" and args.seed is None:
         raise CommandError(
@@ -283,6 +313,7 @@ def run(args: argparse.Namespace) -> int:
                 f"(batch size {args.batch_size} x {k} discriminator steps)"
             )
         sample_shape: tuple[int, ...] = tuple(int(d) for d in data.shape[1:])
+        steps_per_epoch = len(data) // step_batch
         gan = distribute.build_in_scope(
             strategy,
             build,
@@ -294,8 +325,11 @@ def run(args: argparse.Namespace) -> int:
             g_lr=args.g_lr,
             discriminator_steps=steps,
             loss=args.loss,
-            ema_decay=args.ema_decay,
+            ema_decay=... if args.ema_decay is None else args.ema_decay,
             seed=seed,
+            total_steps=args.epochs * steps_per_epoch,
+            # Root mean square of the coordinates: the scale the points preset works at.
+            data_scale=float(np.sqrt(np.mean(np.square(data)))) if points else None,
         )
     except DatasetError as error:
         raise CommandError(str(error)) from None
@@ -305,11 +339,22 @@ def run(args: argparse.Namespace) -> int:
         # Batch norm over the global batch, so N replicas compute what one device would.
         distribute.synchronize_batch_norm(gan)
 
-    steps_per_epoch = len(data) // step_batch
+    # Small networks run several steps per call (one graph call, one fetch, one round of
+    # callbacks); a divisor of the epoch, so that calls never straddle epochs.
+    per_call = 1
+    if points:
+        preset = PRESETS[args.model]
+        per_call = distribute.steps_per_call_for(steps_per_epoch, preset.point_steps_per_call)
     step = distribute.restore_step(gan, backup_dir)
+    if step % per_call:
+        raise CommandError(
+            f"the backup in {backup_dir} is at step {step}, not a multiple of the {per_call} "
+            "steps this run fuses into one call; it was written by another configuration"
+        )
     if step:
         print(f"resuming from {backup_dir} at step {step}", flush=True)
-    backup = distribute.StepBackup(backup_dir, save_freq=args.backup_every or "epoch")
+    backup_every = None if args.backup_every is None else max(1, args.backup_every // per_call)
+    backup = distribute.StepBackup(backup_dir, save_freq=backup_every or "epoch")
     callbacks: list[keras.callbacks.Callback] = [
         cb.DivergenceGuard(backup_dir=str(backup_dir)),
         backup,
@@ -330,22 +375,24 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"training {args.model} on {args.dataset}: {gan.generator.count_params():,} generator and "
         f"{gan.discriminator.count_params():,} discriminator parameters, batch {args.batch_size} "
-        f"x {gan.discriminator_steps} discriminator step(s), {args.epochs} epoch(s), "
+        f"x {gan.discriminator_steps} discriminator step(s), {args.epochs} epoch(s) of "
+        f"{steps_per_epoch} steps, {per_call} step(s) per call, "
         f"{strategy.num_replicas_in_sync} replica(s)",
         flush=True,
     )
     started = time.perf_counter()
-    phases = distribute.fit_phases(step, args.epochs, steps_per_epoch)
+    phases = distribute.fit_phases(step // per_call, args.epochs, steps_per_epoch // per_call)
     _record_seed(backup_dir, seed)
     try:
-        for number, (first_epoch, end_epoch, phase_steps, first_step) in enumerate(phases):
+        for number, (first_epoch, end_epoch, phase_calls, first_call) in enumerate(phases):
             dataset = distribute.resumable_dataset(
                 data,
                 step_batch,
                 seed=seed,
-                start_step=first_step,
+                start_step=first_call * per_call,
                 total_steps=end_epoch * steps_per_epoch,
                 transform=transform,
+                steps_per_call=per_call,
             )
             # Keep the backup between the fit calls of a resumed partial epoch and the rest.
             backup.delete_checkpoint = number == len(phases) - 1
@@ -354,7 +401,7 @@ def run(args: argparse.Namespace) -> int:
                 dataset,
                 initial_epoch=first_epoch,
                 epochs=end_epoch,
-                steps_per_epoch=phase_steps,
+                steps_per_epoch=phase_calls,
                 callbacks=callbacks,
                 verbose="auto",
                 shuffle=False,

@@ -503,7 +503,19 @@ class GAN(keras.Model):
         return [grouped[:, i] for i in range(k)]
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """One generator update after ``discriminator_steps`` discriminator updates.
+        """One generator update after ``discriminator_steps`` discriminator updates, or several
+        such steps fused into one call.
+
+        A batch of shape ``(rows, *sample_shape)`` is one generator step. A batch with one more
+        axis, ``(rows, steps, *sample_shape)``, holds ``steps`` consecutive step batches
+        (``batch[:, i]`` is step ``i``'s) and runs them one after the other inside this call:
+        the same maths as ``steps`` calls (the noise is keyed by the step counter, which moves
+        once per generator step), with one graph call, one data fetch and one round of
+        callbacks instead of ``steps``. That is what makes small networks fast: their steps are
+        dominated by per-call and per-op overhead (see :func:`keras_gan.distribute.
+        resumable_dataset`'s ``steps_per_call``). The step axis is the second one so that a
+        distribution strategy, which splits the first axis over replicas, gives each replica
+        its share of every step's rows.
 
         Example:
             >>> logs = gan.train_step(real_batch)  # doctest: +SKIP
@@ -513,6 +525,38 @@ class GAN(keras.Model):
         self._check_compiled()
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = tf.convert_to_tensor(real)
+        sample_rank = len(self.sample_shape)
+        if real.shape.rank == sample_rank + 2:
+            self._fused_steps(real)
+        elif real.shape.rank == sample_rank + 1:
+            self._one_step(real)
+        else:
+            raise ValueError(
+                f"expected a batch of shape (rows, {', '.join(map(str, self.sample_shape))}) or "
+                f"(rows, steps, {', '.join(map(str, self.sample_shape))}) for fused steps. "
+                f"Received: shape {tuple(real.shape)}"
+            )
+        # Scalars get a leading axis under MultiWorkerMirroredStrategy (tensorflow#72388).
+        return scalar_logs_workaround({metric.name: metric.result() for metric in self.metrics})
+
+    def _fused_steps(self, stacked: tf.Tensor) -> None:
+        """Run ``stacked.shape[1]`` generator steps in order, in one graph (a while loop).
+
+        The loop is sequential (``parallel_iterations=1``) and each iteration's counter depends
+        on its step's updates, so a step reads the weights and the step counter (hence the
+        noise seed) its predecessor wrote.
+        """
+        steps = tf.shape(stacked)[1]
+
+        def body(i: tf.Tensor) -> tuple[tf.Tensor]:
+            done = self._one_step(tf.gather(stacked, i, axis=1))
+            with tf.control_dependencies(done):
+                return (i + 1,)
+
+        tf.while_loop(lambda i: i < steps, body, (tf.constant(0),), parallel_iterations=1)
+
+    def _one_step(self, real: tf.Tensor) -> list[tf.Tensor]:
+        """One generator step on one step batch; returns the tensors it computed last."""
         rows = tf.shape(real)[0]
         with tf.GradientTape() as g_tape:
             fake = self.generator(self._latent(rows), training=True)
@@ -528,9 +572,10 @@ class GAN(keras.Model):
             self.distance_tracker.update_state(stats["w_distance"])
             if "penalty" in stats:
                 self.penalty_tracker.update_state(stats["penalty"])
-        self.g_loss_tracker.update_state(self.generator_update(g_tape, fake))
-        # Scalars get a leading axis under MultiWorkerMirroredStrategy (tensorflow#72388).
-        return scalar_logs_workaround({metric.name: metric.result() for metric in self.metrics})
+        g_loss = self.generator_update(g_tape, fake)
+        self.g_loss_tracker.update_state(g_loss)
+        # The step counter moved inside generator_update; reading it orders the next step.
+        return [g_loss, self.g_optimizer.iterations.value]
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Losses and discriminator outputs on a batch, without updating anything.

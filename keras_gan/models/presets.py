@@ -9,6 +9,10 @@ wgan       DCGAN pair, critic          Wasserstein loss, RMSprop(5e-5), 5 critic
                                        weight clipping 0.01 (Arjovsky 2017)
 wgan_gp    DCGAN pair, critic with     Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
            layer norm (no batch norm)  steps, gradient penalty 10 (Gulrajani 2017)
+points     MLP pair at unit scale      non-saturating loss, Adam(5e-4, beta_1=0.5) decayed
+           (the data's scale is a      along a cosine to 1% over the run, EMA 0.99 of the
+           fixed layer)                generator, XLA, several steps per call: the recipe
+                                       for 2-D mixtures (``docs/variants.md``)
 =========  ==========================  =====================================================
 
 The image discriminators have no batch norm by default (``critic_norm="batch"`` restores the
@@ -66,15 +70,40 @@ class Preset:
     point_latent_dim: int = 2
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Learning-rate schedule over the run: None (constant) or "cosine" (to
+    #: ``final_lr_fraction`` of the rate at the last step; needs ``total_steps`` in :func:`build`).
+    lr_schedule: str | None = None
+    final_lr_fraction: float = 1.0
+    #: EMA decay of the generator's weights used for sampling (None: no EMA).
+    ema_decay: float | None = None
+    #: Compile the train step with XLA for 1-D samples (small MLPs, where per-op overhead
+    #: dominates; slower for the convolutional models here).
+    point_jit_compile: bool = False
+    #: Normalise 1-D samples by ``data_scale`` inside the networks (see :func:`build`).
+    point_scale: bool = False
+    #: Generator steps fused into one call at most for 1-D samples (``keras-gan train``).
+    point_steps_per_call: int = 1
+    #: Recommended training for 1-D samples: batch per critic step and epochs over the 100,000
+    #: points of a 2-D mixture (``keras-gan train`` defaults).
+    point_batch_size: int = 128
+    point_epochs: int = 5
 
 
-def _adam(lr: float, beta_1: float = 0.5, beta_2: float = 0.999) -> Callable[[float | None], Any]:
+LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
+
+
+def _adam(
+    lr: float, beta_1: float = 0.5, beta_2: float = 0.999
+) -> Callable[[LearningRate | None], Any]:
     return lambda override: keras.optimizers.Adam(override or lr, beta_1=beta_1, beta_2=beta_2)
 
 
-def _rmsprop(lr: float) -> Callable[[float | None], Any]:
+def _rmsprop(lr: float) -> Callable[[LearningRate | None], Any]:
     return lambda override: keras.optimizers.RMSprop(override or lr)
 
+
+#: Epochs of the ``points`` preset over 100,000 points at batch 512: 180 x 195 = 35,100 steps.
+POINT_EPOCHS = 180
 
 PRESETS: dict[str, Preset] = {
     "gan": Preset(
@@ -114,6 +143,21 @@ PRESETS: dict[str, Preset] = {
         critic_norm="layer",
         description="WGAN-GP (Gulrajani et al. 2017)",
     ),
+    "points": Preset(
+        networks="mlp",
+        loss="non_saturating",
+        d_optimizer=_adam(5e-4),
+        g_optimizer=_adam(5e-4),
+        lr_schedule="cosine",
+        final_lr_fraction=0.01,
+        ema_decay=0.99,
+        point_jit_compile=True,
+        point_scale=True,
+        point_steps_per_call=16,
+        point_batch_size=512,
+        point_epochs=POINT_EPOCHS,
+        description="recipe for 2-D mixtures: MLP GAN at unit scale, cosine-decayed Adam, EMA",
+    ),
 }
 
 
@@ -139,10 +183,13 @@ def build(
     discriminator_steps: int | None = None,
     loss: str | None = None,
     critic_norm: str | type[Ellipsis] | None = ...,
-    ema_decay: float | None = None,
+    ema_decay: float | type[Ellipsis] | None = ...,
     seed: int | None = None,
     compile: bool = True,
     run_eagerly: bool = False,
+    total_steps: int | None = None,
+    data_scale: float | None = None,
+    jit_compile: bool | str | None = None,
 ) -> GAN:
     """Build (and compile) a preset variant for samples of ``image_shape``.
 
@@ -159,10 +206,19 @@ def build(
         discriminator_steps: critic steps per generator step (the preset's when None).
         loss: loss-pair name overriding the preset's.
         critic_norm: normalisation of the discriminator (the preset's when left out).
-        ema_decay: EMA of generator weights for sampling (None disables).
+        ema_decay: EMA of generator weights for sampling (None disables; the preset's when
+            left out).
         seed: noise seed.
         compile: compile with the preset's optimizers and loss.
         run_eagerly: passed to ``compile``.
+        total_steps: generator steps of the run, for a preset with a learning-rate schedule
+            (required by those when compiling).
+        data_scale: for 1-D samples and a preset that normalises them (``points``): the
+            data's scale (e.g. the root mean square of its coordinates); the networks divide
+            their input and multiply their output by it, so they work at unit scale whatever
+            the data's units. Ignored otherwise.
+        jit_compile: passed to ``compile`` (the preset's choice when None: XLA for the
+            ``points`` preset on 1-D samples, Keras' default otherwise).
 
     Returns:
         A :class:`GAN`, compiled unless ``compile=False``.
@@ -182,13 +238,22 @@ def build(
     norm = preset.critic_norm if critic_norm is ... else critic_norm
     if points and norm == "batch":
         norm = None
+    scale = 1.0
+    if points and preset.point_scale and data_scale is not None:
+        scale = float(data_scale)
+        if not scale > 0:
+            raise ValueError(f"data_scale must be positive. Received: data_scale={data_scale!r}")
     if points or preset.networks == "mlp":
         g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
         d_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (512, 256))
         generator = mlp_generator(
-            latent_dim, shape, hidden=g_hidden, output_activation=None if points else "tanh"
+            latent_dim,
+            shape,
+            hidden=g_hidden,
+            output_activation=None if points else "tanh",
+            scale=scale,
         )
-        discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm)
+        discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm, scale=scale)
     else:
         generator = dcgan_generator(latent_dim, shape, width=width)
         discriminator = dcgan_discriminator(
@@ -201,15 +266,41 @@ def build(
         discriminator_steps=discriminator_steps or preset.discriminator_steps,
         penalty=preset.penalty,
         constraint=preset.constraint,
-        ema_decay=ema_decay,
+        ema_decay=preset.ema_decay if ema_decay is ... else ema_decay,
         seed=seed,
         name=name,
     )
     if compile:
+        if jit_compile is None:
+            jit_compile = True if points and preset.point_jit_compile else "auto"
         gan.compile(
-            d_optimizer=preset.d_optimizer(d_lr),
-            g_optimizer=preset.g_optimizer(g_lr),
+            d_optimizer=preset.d_optimizer(_learning_rate(preset, d_lr, total_steps, "d")),
+            g_optimizer=preset.g_optimizer(_learning_rate(preset, g_lr, total_steps, "g")),
             loss=loss or preset.loss,
             run_eagerly=run_eagerly,
+            jit_compile=False if run_eagerly else jit_compile,
         )
     return gan
+
+
+def _learning_rate(
+    preset: Preset, override: float | None, total_steps: int | None, which: str
+) -> LearningRate | None:
+    """The rate (or schedule) of one optimizer: None keeps the preset's constant rate."""
+    if preset.lr_schedule is None:
+        return override
+    if preset.lr_schedule != "cosine":
+        raise ValueError(f"unknown lr_schedule {preset.lr_schedule!r}; expected None or 'cosine'")
+    if total_steps is None or isinstance(total_steps, bool) or int(total_steps) < 1:
+        raise ValueError(
+            "this preset decays its learning rate over the run: pass total_steps (the run's "
+            f"generator steps) to build. Received: total_steps={total_steps!r}"
+        )
+    initial = override or preset.d_optimizer(None).learning_rate
+    if which == "g":
+        initial = override or preset.g_optimizer(None).learning_rate
+    # The discriminator's optimizer counts critic steps: its schedule spans all of them.
+    steps = int(total_steps) * (preset.discriminator_steps if which == "d" else 1)
+    return keras.optimizers.schedules.CosineDecay(
+        float(initial), steps, alpha=preset.final_lr_fraction
+    )

@@ -27,6 +27,7 @@ def mlp_generator(
     hidden: Sequence[int] = (256, 512),
     output_activation: str | None = "tanh",
     batch_norm: bool = False,
+    scale: float = 1.0,
     name: str = "generator",
 ) -> keras.Model:
     """Build an MLP generator: z -> Dense+ReLU (xN) -> Dense -> reshape to ``output_shape``.
@@ -38,6 +39,9 @@ def mlp_generator(
         output_activation: ``"tanh"`` for data scaled to [-1, 1], None for unbounded data
             such as 2-D mixture points.
         batch_norm: batch-normalise hidden layers.
+        scale: multiply the output by this (a ``Rescaling`` layer when not 1): the network
+            works at unit scale and produces samples at the data's (e.g. the grid mixture's
+            coordinates of +-4).
         name: model name.
 
     Returns:
@@ -57,6 +61,8 @@ def mlp_generator(
             x = keras.layers.BatchNormalization(name=f"dense{i}_bn")(x)
         x = keras.layers.ReLU()(x)
     x = keras.layers.Dense(math.prod(shape), activation=output_activation, name="to_output")(x)
+    if _check_scale(scale) != 1.0:
+        x = keras.layers.Rescaling(scale, name="scale")(x)
     if len(shape) > 1:
         x = keras.layers.Reshape(shape)(x)
     return keras.Model(z, x, name=name)
@@ -67,6 +73,7 @@ def mlp_discriminator(
     hidden: Sequence[int] = (512, 256),
     norm: str | None = None,
     dropout: float = 0.0,
+    scale: float = 1.0,
     name: str = "discriminator",
 ) -> keras.Model:
     """Build an MLP discriminator (or critic): flatten -> Dense+LeakyReLU(0.2) (xN) -> one logit.
@@ -76,6 +83,8 @@ def mlp_discriminator(
         hidden: units of each hidden layer.
         norm: None, ``"batch"``, ``"layer"`` or ``"spectral"``.
         dropout: dropout rate after each hidden layer.
+        scale: divide the input by this first (a ``Rescaling`` layer when not 1), the
+            counterpart of :func:`mlp_generator`'s ``scale``.
         name: model name.
 
     Returns:
@@ -91,6 +100,8 @@ def mlp_discriminator(
         raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
     inputs = keras.Input(shape, name="images" if len(shape) == 3 else "x")
     x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
+    if _check_scale(scale) != 1.0:
+        x = keras.layers.Rescaling(1.0 / scale, name="unscale")(x)
     for i, units in enumerate(_check_hidden(hidden)):
         x = maybe_spectral(keras.layers.Dense(units, name=f"dense{i}"), norm)(x)
         layer = normalization(norm, name=f"dense{i}_norm")
@@ -101,3 +112,13 @@ def mlp_discriminator(
             x = keras.layers.Dropout(dropout)(x)
     logits = maybe_spectral(keras.layers.Dense(1, name="logit"), norm)(x)
     return keras.Model(inputs, logits, name=name)
+
+
+def _check_scale(scale: float) -> float:
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"scale must be a positive finite number. Received: scale={scale!r}")
+    return value

@@ -386,6 +386,7 @@ class ModelSource:
                 identity = _identity(directory)
                 is_served = served is not None and version == served.version
                 if is_served and identity == served.identity:
+                    failed.pop(version, None)  # its files are back to the served ones
                     break  # the highest valid version is already served
                 known = failed.get(version)
                 if known is not None and known.identity == identity:

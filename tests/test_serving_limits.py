@@ -298,6 +298,13 @@ def test_a_version_replaced_under_the_same_number_is_reloaded(exports, tmp_path)
         np.testing.assert_array_equal(client.generate(z), base)
         available, failed = http(f"{url}/v1/models/g/load_status")[2]["versions"]
         assert available["sha256"] == rewritten and failed["state"] == "FAILED"
+        # The validated files put back: the failure is forgotten.
+        os.rename(models / "1", tmp_path / "broken-again")
+        os.rename(tmp_path / "old3", models / "1")
+        wait_for(lambda: not client.status()[0]["status"]["error_message"], "the failure cleared")
+        assert [e["state"] for e in http(f"{url}/v1/models/g/load_status")[2]["versions"]] == [
+            "AVAILABLE"
+        ]
     app.close()
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "MODEL_NAME_PATTERN",
     "REQUEST_MEMORY_MIB",
     "SIGNATURES",
+    "ArrayReply",
     "FailedVersion",
     "HTTPError",
     "Limits",
@@ -59,6 +60,7 @@ __all__ = [
     "ServingApp",
     "check_model_name",
     "make_app",
+    "reply_bytes_bound",
     "serve",
     "validate_sampler",
 ]
@@ -795,10 +797,6 @@ class ServingApp:
 
     @staticmethod
     def _name_error(name: str) -> str:
-        try:
-            check_model_name(name)
-        except ValueError:
-            pass
         return (
             f"Invalid model name {_shown(name)!r}: expected letters, digits, '_', '-' and '.', "
             "starting with a letter or digit (no path separators or '..'), at most 128 "

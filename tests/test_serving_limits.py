@@ -263,11 +263,12 @@ def test_a_version_replaced_under_the_same_number_is_reloaded(exports, tmp_path)
         def sha() -> str:
             return http(f"{url}/v1/models/g/load_status")[2]["versions"][0]["sha256"]
 
-        # Same content under a new identity (copied again): not reloaded.
+        # Same content under a new identity (copied again): noticed, hashed, not reloaded.
+        identity = app.models["g"].served.identity
         version_copy(exports, "base", tmp_path / "same")
         os.rename(models / "1", tmp_path / "old")
         os.rename(tmp_path / "same", models / "1")
-        time.sleep(0.3)
+        wait_for(lambda: app.models["g"].served.identity != identity, "the new identity")
         assert http(f"{url}/v1/models/g/load_status")[2] == first
         # The directory replaced by other weights under the same number: reloaded and swapped.
         version_copy(exports, "spare", tmp_path / "new")

@@ -279,6 +279,16 @@ class Sampler:
         return metadata
 
     @property
+    def session(self) -> Any:
+        """The onnxruntime ``InferenceSession`` of ``model.onnx`` (``z -> images``).
+
+        Example:
+            >>> Sampler("models/dcgan").session.get_outputs()[0].type  # doctest: +SKIP
+            'tensor(float)'
+        """
+        return self._session
+
+    @property
     def sample_dtype(self) -> np.dtype:
         """dtype of ``sample``: uint8 for images, float32 for flat outputs (``image_shape`` rank 1).
 

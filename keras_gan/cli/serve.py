@@ -58,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="most rows of z or largest n per request; more get 413 (default 1024)",
     )
     parser.add_argument(
+        "--max-reply-bytes",
+        type=int,
+        default=32 * 2**20,
+        help="largest reply, estimated before the work (24 bytes per float, 4 per uint8); "
+        "larger ones get 413 (default 32 MiB)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=8, help="concurrent requests (waitress threads, default 8)"
     )
     parser.add_argument(
@@ -88,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (
         ("--max-body-bytes", args.max_body_bytes),
         ("--max-batch", args.max_batch),
+        ("--max-reply-bytes", args.max_reply_bytes),
         ("--threads", args.threads),
     ):
         if value < 1:
@@ -109,7 +117,11 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise CommandError(str(error)) from error
         models = {args.model_name: args.model_base_path}
-    limits = serving.Limits(max_body_bytes=args.max_body_bytes, max_batch=args.max_batch)
+    limits = serving.Limits(
+        max_body_bytes=args.max_body_bytes,
+        max_batch=args.max_batch,
+        max_reply_bytes=args.max_reply_bytes,
+    )
     try:
         app = serving.make_multi_app(
             models,
@@ -134,4 +146,5 @@ def run(args: argparse.Namespace) -> int:
         server.run()
     finally:
         server.close()
+        app.close()
     return 0

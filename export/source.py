@@ -29,6 +29,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_gan import _atomic
+
 __all__ = [
     "ExportError",
     "ExportSource",
@@ -241,7 +243,7 @@ def atomic_directory(final: Path) -> Iterator[Path]:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling of ``path``, then ``os.replace`` it into place.
+    """Write ``data`` to ``path`` atomically and durably (:func:`keras_gan._atomic.write_bytes`).
 
     Args:
         path: the destination file.
@@ -250,17 +252,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     Example:
         >>> write_bytes_atomic(Path("model.onnx"), proto.SerializeToString())  # doctest: +SKIP
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    _atomic.write_bytes(path, data, durable=True)
 
 
 def _fsync_tree(root: Path) -> None:

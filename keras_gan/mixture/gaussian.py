@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -550,15 +549,10 @@ class GaussianMixture(BaseMixture):
             "lower_bounds": np.asarray(getattr(self, "lower_bounds_", []), np.float64),
             "config": np.array(json.dumps(meta)),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from keras_gan import _atomic
+
+        with _atomic.write_with(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
         return path
 
     @classmethod

@@ -144,6 +144,7 @@ def test_run_train_writes_run_directory(tmp_path):
         assert run_train(args) == 0
     out = tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
+        "keras-gan-run.json",
         "means.png",
         "mixture.npz",
         "run.json",

@@ -95,7 +95,10 @@ class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
                 base.exec_module(self, module)
                 finder.maybe_register(module.__name__)
 
-        loader.__class__ = _Loader
+        try:
+            loader.__class__ = _Loader
+        except TypeError:  # a loader of a built-in type: the next watched module registers
+            pass
         return spec
 
     def maybe_register(self, finished: str) -> None:

@@ -97,7 +97,8 @@ def inspect_run(out: str | os.PathLike[str]) -> RunState:
     if not manifest.is_file():
         raise RunDirError(
             f"--out {path} is not empty and is not a keras-gan run directory (no {MANIFEST}); "
-            "nothing in it was touched: choose a new or empty directory for --out"
+            "nothing in it was touched: choose a new or empty directory for --out (a run "
+            "written by a keras-gan without manifests must be moved away by hand)"
         )
     try:
         data = json.loads(manifest.read_text())

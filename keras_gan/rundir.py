@@ -215,12 +215,13 @@ def remove_owned(run: RunState, keep: Iterable[str] = ()) -> list[str]:
     parents = set()
     for entry in run.files:
         path = root / entry
-        if entry in keep or not (path.is_file() or path.is_symlink()):
+        if entry in keep or not _inside(root, path.parent):
             continue
-        if not _inside(root, path.parent):
-            continue
-        path.unlink()
-        removed.append(entry)
+        # The file, and temporaries of it left by a killed write (``.tmp-<hex>.<name>``).
+        for found in [path, *path.parent.glob(f"{_atomic.TMP_PREFIX}????????.{path.name}")]:
+            if found.is_file() or found.is_symlink():
+                found.unlink()
+                removed.append(found.relative_to(root).as_posix())
         parents.update(p for p in PurePosixPath(entry).parents if str(p) != ".")
     for parent in sorted(parents, key=lambda p: -len(p.parts)):
         try:

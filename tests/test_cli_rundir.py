@@ -158,3 +158,17 @@ def test_a_manifest_naming_paths_outside_the_run_is_refused(tmp_path, capsys):
     assert main(["train", "--out", str(out), "--overwrite"]) == 2
     assert "not a path inside the run directory" in capsys.readouterr().err
     assert outside.read_text() == "keep"
+
+
+def test_overwrite_also_removes_temporaries_of_its_own_files_only(tmp_path):
+    out = tmp_path / "run"
+    rundir.claim(out, files=["model.keras", "samples/epoch_001.png"], settings={})
+    rundir.finish(out)
+    ours = [out / ".tmp-0123abcd.model.keras", out / "samples" / ".tmp-89abcdef.epoch_001.png"]
+    theirs = [out / ".tmp-0123abcd.notes.txt", out / "samples" / ".hidden.png"]
+    for path in [*ours, *theirs]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    removed = rundir.remove_owned(rundir.inspect_run(out))
+    assert sorted(removed) == [".tmp-0123abcd.model.keras", "samples/.tmp-89abcdef.epoch_001.png"]
+    assert all(path.exists() for path in theirs) and not any(path.exists() for path in ours)

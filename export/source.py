@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
-import shutil
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
+
+from keras_gan import _atomic
 
 __all__ = [
     "ExportError",
@@ -205,43 +204,12 @@ def next_version(base_dir: str | os.PathLike) -> int:
     return max(versions, default=0) + 1
 
 
-@contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
-    """Build a directory in a hidden temporary sibling and rename it to ``final`` when complete.
-
-    On any exception the temporary directory is removed and ``final`` is never created, so a
-    server watching the parent (TF Serving loads every new numeric directory) never sees a
-    partial version.
-
-    Args:
-        final: the directory to create; it must not exist.
-
-    Yields:
-        The temporary directory to fill.
-
-    Example:
-        >>> with atomic_directory(Path("models/gan/3")) as tmp:  # doctest: +SKIP
-        ...     (tmp / "model.onnx").write_bytes(data)
-    """
-    if final.exists():
-        raise FileExistsError(f"Export destination already exists: {final}")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{final.name}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        _fsync_tree(tmp)
-        # rename() of a directory fails when the target exists and is not empty.
-        if final.exists():
-            raise FileExistsError(f"Export destination appeared while exporting: {final}")
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+# Build a version directory aside and rename it into place (see keras_gan._atomic).
+atomic_directory = _atomic.atomic_directory
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling of ``path``, then ``os.replace`` it into place.
+    """Write ``data`` to ``path`` atomically and durably (:func:`keras_gan._atomic.write_bytes`).
 
     Args:
         path: the destination file.
@@ -250,21 +218,4 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     Example:
         >>> write_bytes_atomic(Path("model.onnx"), proto.SerializeToString())  # doctest: +SKIP
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in root.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
+    _atomic.write_bytes(path, data, durable=True)

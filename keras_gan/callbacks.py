@@ -20,11 +20,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_gan import _atomic
 from keras_gan.serving.images import save_grid, tile_images, to_uint8
-
-
-def _atomic_path(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
@@ -33,13 +30,7 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     Example:
         >>> write_json_atomic("/tmp/x.json", {"a": 1})
     """
-    path = Path(path)
-    tmp = _atomic_path(path)
-    try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _atomic.write_json(path, data)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -263,10 +254,8 @@ def plot_history(rows: list[dict[str, float]], path: str | os.PathLike[str]) -> 
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
     fig.tight_layout()
-    tmp = _atomic_path(path)
     try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
+        with _atomic.write_with(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)

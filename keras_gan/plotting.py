@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_gan import _atomic
+
 
 def _points(value: Any, name: str) -> np.ndarray:
     array = np.asarray(value, dtype=np.float64)
@@ -81,13 +83,11 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> None:
     plt = _pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix or '.png'}")
     try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
+        with _atomic.write_with(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
 
 
 def scatter_points(

@@ -8,11 +8,13 @@ from __future__ import annotations
 import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+# The package's one atomic writer (standard library only), under its historical name here.
+from keras_gan._atomic import write_bytes as write_bytes_atomic
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -112,33 +114,6 @@ def encode_png(image: np.ndarray) -> bytes:
         + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
         + chunk(b"IEND", b"")
     )
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary sibling file and a rename.
-
-    Args:
-        path: destination; its parent directory is created.
-        data: the bytes to write.
-
-    Returns:
-        The destination path.
-
-    Example:
-        >>> write_bytes_atomic("/tmp/example.bin", b"abc").read_bytes()  # doctest: +SKIP
-        b'abc'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_grid(

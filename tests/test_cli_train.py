@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_gan import rundir
 from keras_gan.cli import main
 
 from .conftest import requires_fashion_mnist
@@ -47,6 +48,7 @@ def test_wgan_gp_from_the_cli(tmp_path):
 
 
 def test_interrupted_run_needs_resume_or_overwrite(tmp_path, capsys):
+    rundir.claim(tmp_path, files=["model.keras"], dirs=["backup"], settings={"seed": 0})
     (tmp_path / "backup").mkdir()
     assert main(["train", "--out", str(tmp_path), *SMALL]) == 2
     err = capsys.readouterr().err

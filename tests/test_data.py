@@ -200,3 +200,54 @@ def test_tfds_prepare_offline_then_load(tmp_path):
     ours, _ = load_arrays("fashion_mnist", "test")
     # The same images as the IDX files (TFDS shuffles the order).
     assert sorted(map(bytes, images)) == sorted(map(bytes, ours))
+
+
+def _peak_bytes_of(function) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        function()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (b"\x00\x00\x08\xff" + np.ones(255, ">u4").tobytes(), "255 dimensions (expected 1 to 16)"),
+        (_header(0x08, (0, 28, 28)), "zero-length dimension"),
+        (_header(0x0E, (2**32 - 1,) * 4), "data bytes, more than"),  # overflows np.prod int64
+        (_header(0x08, (65536, 4096)), "more than its compressed size can hold"),
+        (b"\x00\x00\x07\x01" + bytes(4), "unknown IDX type code 0x07"),
+    ],
+    ids=["255-dims", "zero-dim", "prod-overflow", "bomb", "bad-type"],
+)
+def test_hostile_gzip_headers_fail_before_the_data_is_decompressed(tmp_path, header, message):
+    # 64 MiB of zeros compress to about 65 KB: decompressing it first would cost 64 MiB.
+    path = tmp_path / "hostile-idx.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(header)
+        for _ in range(64):
+            handle.write(bytes(2**20))
+    assert path.stat().st_size < 100_000
+
+    def read():
+        with pytest.raises(DatasetError) as info:
+            read_idx(path)
+        assert str(path) in str(info.value) and message in str(info.value), info.value
+
+    assert _peak_bytes_of(read) < 2**20  # nothing near the declared or decompressed size
+
+
+def test_huge_declared_size_in_a_raw_file_is_refused_without_allocating(tmp_path):
+    path = tmp_path / "huge-idx"
+    path.write_bytes(_header(0x08, (2**31, 2**31)) + bytes(16))
+
+    def read():
+        with pytest.raises(DatasetError, match=r"declares shape \(2147483648, 2147483648\)"):
+            read_idx(path)
+
+    assert _peak_bytes_of(read) < 2**20

@@ -144,6 +144,7 @@ def test_run_train_writes_run_directory(tmp_path):
         assert run_train(args) == 0
     out = tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
+        "keras-gan-run.json",
         "means.png",
         "mixture.npz",
         "run.json",
@@ -188,3 +189,38 @@ def test_run_train_on_idx_directory(idx_dir, tmp_path):
         assert run_train(args) == 0
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["image_shape"] == [8, 8, 1] and run["latent_dim"] == 65 and run["n_samples"] == 64
+
+
+def _rewrite(path, **changes):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays.update(changes)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"weights": np.ones(5)}, r"weights \(5,\) \(expected \(3,\)\)"),
+        ({"covariances": np.ones((3, 2))}, r"covariances \(3, 2\) \(expected \(3, 4\)\)"),
+    ],
+)
+def test_load_checks_the_shape_of_every_array(tmp_path, change, message):
+    path = fitted("diag").save(tmp_path / "m.npz")
+    _rewrite(path, **change)
+    with pytest.raises(ValueError, match=message):
+        GaussianMixture.load(path)
+
+
+def test_a_bad_mixture_config_is_a_clear_export_error(tmp_path, capsys):
+    from keras_gan.cli import main
+
+    path = fitted("diag").save(tmp_path / "mixture.npz")
+    with np.load(path, allow_pickle=False) as npz:
+        meta = json.loads(str(npz["config"]))
+    meta["config"]["bogus"] = 1
+    _rewrite(path, config=np.array(json.dumps(meta)))
+    assert main(["export", str(path), "--out", str(tmp_path / "export")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a valid saved GaussianMixture" in err and "bogus" in err
+    assert "Traceback" not in err and not (tmp_path / "export").exists()

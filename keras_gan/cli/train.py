@@ -8,11 +8,18 @@ Outputs in ``--out`` (``runs/<model>`` by default):
 - ``history.json`` and ``loss.png``: metrics per epoch;
 - ``samples/epoch_NNN.png``: a grid from a fixed latent batch after each epoch (images), or
   ``scatter.png`` and the mode coverage in ``run.json`` (2-D ``ring``/``grid`` data);
+- ``keras-gan-run.json``: the manifest (what the run writes, its settings, whether it finished):
+  only a directory holding one is ever reused, and only the files it lists are ever removed;
 - ``backup/``: the ``BackupAndRestore`` checkpoint (after each epoch, and every
   ``--backup-every`` steps) and the run's seed while training runs (removed when it ends); a
   killed run restarted with ``--resume`` continues from it and ends with the weights an
   uninterrupted run would have (see ``docs/distributed.md``). Non-chief workers of a
   multi-worker run keep theirs in ``backup-worker-<i>/``.
+
+An ``--out`` that is neither new, empty nor a keras-gan run is refused; a finished run is
+replaced only with ``--overwrite``, an interrupted one continued with ``--resume`` (with its
+recorded settings) or replaced with ``--overwrite``, and only once the arguments and the data
+have been checked (see ``docs/training.md``).
 
 Example:
     $ keras-gan train --model dcgan --dataset fashion_mnist --epochs 5 --out runs/dcgan
@@ -31,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from keras_gan import rundir
+
 from . import CommandError
 
 HELP = "train gan, dcgan, wgan, wgan_gp (or gmm) on an image dataset or a 2-D mixture"
@@ -40,6 +49,25 @@ POINT_DATASETS = ("ring", "grid")
 #: ``--model`` when it is not given: the recommended preset for the kind of data.
 DEFAULT_IMAGE_MODEL = "dcgan"
 DEFAULT_POINT_MODEL = "points"
+
+# Settings a resumed run keeps (the recorded ones are its defaults): setting -> flag.
+RESUME_SETTINGS = {
+    "model": "--model",
+    "dataset": "--dataset",
+    "limit": "--limit",
+    "seed": "--seed",
+    "batch_size": "--batch-size",
+    "latent_dim": "--latent-dim",
+    "width": "--width",
+    "d_lr": "--d-lr",
+    "g_lr": "--g-lr",
+    "discriminator_steps": "--discriminator-steps",
+    "loss": "--loss",
+    "ema_decay": "--ema-decay",
+}
+# Defaults applied after the recorded settings of a resumed run.
+# (--model, --batch-size and --epochs depend on the data: see _resolve_defaults.)
+DEFAULTS = {"dataset": "fashion_mnist", "width": 64}
 
 
 def _positive_int(text: str) -> int:
@@ -76,8 +104,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dataset",
-        default="fashion_mnist",
-        help="fashion_mnist, mnist, a directory of IDX files, or ring|grid (2-D mixtures)",
+        help="fashion_mnist (default), mnist, a directory of IDX files, or ring|grid (2-D "
+        "mixtures)",
     )
     parser.add_argument("--data-dir", help="directory to look for the dataset first")
     parser.add_argument(
@@ -107,7 +135,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="loss pair (preset default)",
     )
     parser.add_argument("--ema-decay", type=float, help="EMA of generator weights, e.g. 0.999")
-    parser.add_argument("--width", type=_positive_int, default=64, help="DCGAN base width")
+    parser.add_argument("--width", type=_positive_int, help="DCGAN base width (default 64)")
     parser.add_argument("--tensorboard", action="store_true", help="log to OUT/tensorboard")
     parser.add_argument(
         "--strategy",
@@ -116,10 +144,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="tf.distribute strategy (multiworker reads TF_CONFIG)",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue an interrupted run from OUT/backup"
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in OUT from OUT/backup, with its recorded settings",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="start over even if OUT holds an interrupted run"
+        "--overwrite",
+        action="store_true",
+        help="replace the keras-gan run in OUT (only its own files are removed)",
     )
     parser.add_argument(
         "--backup-every",
@@ -156,27 +188,60 @@ def _chief_from_env(args: argparse.Namespace) -> bool:
     return distribute.is_chief(environ=os.environ)
 
 
-def _prepare_out(args: argparse.Namespace) -> Path:
-    out = Path(args.out or Path("runs") / args.model)
-    backup = _backup_dir(args, out)
-    if backup.exists() and not args.resume:
-        if not args.overwrite:
-            raise CommandError(
-                f"{backup} holds an interrupted run; pass --resume to continue it or "
-                "--overwrite to start over"
-            )
-        shutil.rmtree(backup)
+def _check_out(args: argparse.Namespace) -> tuple[Path, rundir.RunState]:
+    """Check ``--out`` and the flags before any work, and fill in the run's settings (the
+    recorded ones on ``--resume``, then the defaults). Nothing is written or removed here."""
+    out = Path(args.out or Path("runs") / (args.model or _default_model(args.dataset)))
+    try:
+        if _chief_from_env(args):
+            run = rundir.inspect_run(out)
+        elif args.resume and (out / rundir.MANIFEST).is_file():
+            run = rundir.inspect_run(out)  # a worker only reads the chief's manifest
+        else:
+            run = rundir.RunState(out, "new")
+        rundir.check_reuse(run, resume=args.resume, overwrite=args.overwrite)
+        given = {key: getattr(args, key) for key in RESUME_SETTINGS}
+        settings = rundir.resolve_settings(run, given, resume=args.resume, option=RESUME_SETTINGS)
+    except rundir.RunDirError as error:
+        raise CommandError(str(error)) from None
+    for key, value in settings.items():
+        setattr(args, key, DEFAULTS.get(key) if value is None else value)
+    _resolve_defaults(args)
+    return out, run
+
+
+def _claim_out(
+    args: argparse.Namespace,
+    out: Path,
+    run: rundir.RunState,
+    backup: Path,
+    settings: dict[str, Any],
+    points: bool,
+) -> None:
+    """Make ``out`` this run's directory once arguments and data are valid: remove the files of
+    a run being overwritten (its own only) and record what this run writes."""
+    if not _chief_from_env(args):
+        if args.overwrite and backup.exists():
+            shutil.rmtree(backup)  # this worker's own backup
+        return
+    files = ["model.keras", "generator.keras", "run.json", "history.json", "loss.png"]
+    if points:
+        files.append("scatter.png")
+    else:
+        files += [f"samples/epoch_{epoch:03d}.png" for epoch in range(1, args.epochs + 1)]
+    dirs = [backup.relative_to(out).as_posix()] + (["tensorboard"] if args.tensorboard else [])
+    if args.resume and run.state == "interrupted":
+        files += run.files
+        dirs += run.dirs
+    rundir.claim(
+        out,
+        files=files,
+        dirs=dirs,
+        settings=settings,
+        replace=run if args.overwrite else None,
+    )
     if args.resume and not backup.exists():
         print(f"keras-gan train: no backup in {backup}; starting from scratch", file=sys.stderr)
-    if not args.resume and _chief_from_env(args):
-        for stale in ("history.json", "samples"):
-            path = out / stale
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _run_seed(args: argparse.Namespace, backup: Path) -> int:
@@ -194,20 +259,16 @@ def _record_seed(backup: Path, seed: int) -> None:
     """Write the seed into the backup directory (atomically) just before training starts, so
     a resumed run draws the same noise, data order and initial weights as the one it continues.
     """
-    backup.mkdir(parents=True, exist_ok=True)
-    record = backup / "seed.json"
-    tmp = record.with_name(f".seed.tmp-{os.getpid()}.json")
-    tmp.write_text(json.dumps({"seed": seed}) + "\n")
-    os.replace(tmp, record)
+    from keras_gan import _atomic
+
+    _atomic.write_json(backup / "seed.json", {"seed": seed})
 
 
 def _save_keras(model: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    try:
+    from keras_gan import _atomic
+
+    with _atomic.write_with(path) as tmp:
         model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _get_strategy(name: str) -> Any:
@@ -225,12 +286,17 @@ def _is_chief(strategy: Any) -> bool:
     return bool(distribute.is_chief(strategy))
 
 
+def _default_model(dataset: str | None) -> str:
+    return DEFAULT_POINT_MODEL if dataset in POINT_DATASETS else DEFAULT_IMAGE_MODEL
+
+
 def _resolve_defaults(args: argparse.Namespace) -> None:
-    """Fill ``--model``, ``--epochs`` and ``--batch-size`` left out: the recommended preset for
-    the data, and its recommended training for 2-D mixtures."""
+    """Fill ``--model``, ``--epochs`` and ``--batch-size`` left out (after a resumed run's
+    recorded settings): the recommended preset for the data, and its recommended training for
+    2-D mixtures."""
     points = args.dataset in POINT_DATASETS
     if args.model is None:
-        args.model = DEFAULT_POINT_MODEL if points else DEFAULT_IMAGE_MODEL
+        args.model = _default_model(args.dataset)
     preset = None
     if points and args.model != "gmm":
         from keras_gan.models import PRESETS
@@ -249,20 +315,22 @@ def run(args: argparse.Namespace) -> int:
         >>> run(build_parser().parse_args(["train", "--limit", "256"]))  # doctest: +SKIP
         0
     """
-    _resolve_defaults(args)
+    out, run_state = _check_out(args)
     if args.model == "gmm":
+        if args.resume:
+            raise CommandError(
+                "--model gmm fits in one go and cannot be resumed: pass --overwrite to fit again"
+            )
         try:
             from keras_gan.mixture.cli import run_train
         except ImportError as error:
             raise CommandError(
                 f"the gmm model is not available in this install ({error})"
             ) from None
-        if args.out is None:
-            args.out = str(Path("runs") / "gmm")
+        args.out = str(out)
         return int(run_train(args) or 0)
     if args.ema_decay is not None and not 0.0 < args.ema_decay < 1.0:
         raise CommandError(f"--ema-decay must be in (0, 1), got {args.ema_decay}")
-    out = _prepare_out(args)
 
     import keras
     import numpy as np
@@ -335,6 +403,15 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     except ValueError as error:
         raise CommandError(str(error)) from None
+    settings = {key: getattr(args, key) for key in RESUME_SETTINGS}
+    settings.update(
+        seed=seed,
+        latent_dim=gan.latent_dim,
+        discriminator_steps=gan.discriminator_steps,
+        loss=gan.loss_pair.name,
+        ema_decay=gan.ema_decay,
+    )
+    _claim_out(args, out, run_state, backup_dir, settings, points)
     if strategy.num_replicas_in_sync > 1:
         # Batch norm over the global batch, so N replicas compute what one device would.
         distribute.synchronize_batch_norm(gan)
@@ -345,7 +422,10 @@ def run(args: argparse.Namespace) -> int:
     if points:
         preset = PRESETS[args.model]
         per_call = distribute.steps_per_call_for(steps_per_epoch, preset.point_steps_per_call)
-    step = distribute.restore_step(gan, backup_dir)
+    try:
+        step = distribute.restore_step(gan, backup_dir)
+    except distribute.BackupError as error:
+        raise CommandError(str(error)) from None
     if step % per_call:
         raise CommandError(
             f"the backup in {backup_dir} is at step {step}, not a multiple of the {per_call} "
@@ -406,7 +486,7 @@ def run(args: argparse.Namespace) -> int:
                 verbose="auto",
                 shuffle=False,
             )
-    except cb.NonFiniteLossError as error:
+    except (cb.NonFiniteLossError, distribute.BackupError) as error:
         raise CommandError(str(error)) from None
     if not phases:  # killed after the last epoch's backup: nothing was left to train
         shutil.rmtree(backup_dir, ignore_errors=True)
@@ -439,6 +519,7 @@ def run(args: argparse.Namespace) -> int:
         if points:
             run_info["mode_coverage"] = _evaluate_points(gan, args.dataset, out)
         cb.write_json_atomic(out / "run.json", run_info)
+        rundir.finish(out)
         print(f"wrote {out}/model.keras, generator.keras, history.json, loss.png")
         if points:
             print(f"2-D samples: {out}/scatter.png; coverage {run_info['mode_coverage']}")

@@ -28,7 +28,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from keras_gan import _atomic
 
 #: Network definition (part of the cache key; bump ``version`` when the code below changes).
 ARCHITECTURE: dict[str, Any] = {
@@ -383,7 +384,8 @@ def train_classifier(
 
 def _save_atomic(model: Any, info: dict[str, Any], target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = _atomic.temporary_sibling(target)
+    staging.mkdir()  # mode 0o777 less the umask (mkdtemp's 0o700 hides it from other users)
     try:
         model.save(staging / MODEL_FILE)
         with open(staging / INFO_FILE, "w") as handle:

@@ -1,7 +1,10 @@
 """``keras-gan train --model gmm``: fit a Gaussian mixture on flattened images, write a run dir.
 
 The run directory holds ``mixture.npz`` (the saved model, see ``GaussianMixture.save``),
-``samples.png`` (an 8x8 grid of samples), ``means.png`` (the component means) and ``run.json``.
+``samples.png`` (an 8x8 grid of samples), ``means.png`` (the component means), ``run.json`` and
+the manifest ``keras-gan-run.json``. The directory rules are those of ``keras-gan train``
+(:mod:`keras_gan.rundir`): a directory that is not a keras-gan run is refused, a previous run
+is replaced (its own files only) with ``overwrite`` and only after the fit succeeded.
 
 Example:
     >>> import argparse
@@ -14,26 +17,14 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from keras_gan import _atomic, rundir
 
-def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+OUTPUTS = ("mixture.npz", "samples.png", "means.png", "run.json")
 
 
 def _command_error(message: str) -> Exception:
@@ -75,6 +66,12 @@ def run_train(args: argparse.Namespace) -> int:
     seed = getattr(args, "seed", None)
     limit = getattr(args, "limit", None)
     out = Path(getattr(args, "out", None) or Path("runs") / "gmm")
+    overwrite = bool(getattr(args, "overwrite", False))
+    try:
+        run_state = rundir.inspect_run(out)
+        rundir.check_reuse(run_state, resume=False, overwrite=overwrite)
+    except rundir.RunDirError as error:
+        raise _command_error(str(error)) from None
     try:
         images, _ = load_arrays(dataset, split="train", data_dir=getattr(args, "data_dir", None))
     except DatasetError as error:
@@ -100,7 +97,9 @@ def run_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     gmm.image_shape_ = image_shape
     gmm.data_range_ = (0.0, 1.0)
-    out.mkdir(parents=True, exist_ok=True)
+    settings = {"model": "gmm", "dataset": dataset, "limit": limit, "seed": seed}
+    settings.update(components=components, covariance=covariance, max_iter=max_iter)
+    rundir.claim(out, files=OUTPUTS, settings=settings, replace=run_state if overwrite else None)
     gmm.save(out / "mixture.npz")
     samples, _ = gmm.sample(64, seed=0 if seed is None else seed)
     rng = np.random.default_rng(0 if seed is None else seed)
@@ -122,7 +121,8 @@ def run_train(args: argparse.Namespace) -> int:
         "seed": seed,
         "fit_seconds": round(seconds, 3),
     }
-    _write_json_atomic(run, out / "run.json")
+    _atomic.write_json(out / "run.json", run, sort_keys=False)
+    rundir.finish(out)
     print(
         f"gmm: {components} {covariance} components on {x.shape[0]} images, "
         f"{gmm.n_iter_} iterations, average log-likelihood {run['avg_log_likelihood']:.2f}; "

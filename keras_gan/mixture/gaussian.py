@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -550,15 +549,10 @@ class GaussianMixture(BaseMixture):
             "lower_bounds": np.asarray(getattr(self, "lower_bounds_", []), np.float64),
             "config": np.array(json.dumps(meta)),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from keras_gan import _atomic
+
+        with _atomic.write_with(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
         return path
 
     @classmethod
@@ -573,35 +567,53 @@ class GaussianMixture(BaseMixture):
             >>> GaussianMixture.load(gmm.save("/tmp/gmm_doc.npz")).means_.tolist()
             [[1.0]]
         """
-        with np.load(Path(path), allow_pickle=False) as npz:
-            if "config" not in npz.files:
-                raise ValueError(f"{path} is not a saved GaussianMixture (no 'config' entry)")
-            meta = json.loads(str(npz["config"]))
-            arrays = {name: npz[name] for name in npz.files if name != "config"}
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} has format {meta.get('format')!r}; expected {FORMAT!r}")
-        model = cls(**meta["config"])
-        model.weights_ = arrays["weights"]
-        model.means_ = arrays["means"]
-        model.covariances_ = arrays["covariances"]
-        model.precisions_cholesky_ = arrays["precisions_cholesky"]
-        model.lower_bounds_ = arrays["lower_bounds"].tolist()
-        model.converged_ = bool(meta["converged"])
-        model.n_iter_ = int(meta["n_iter"])
-        model.lower_bound_ = float(meta["lower_bound"])
-        model.n_features_in_ = int(meta["n_features"])
-        if meta.get("image_shape") is not None:
-            model.image_shape_ = tuple(int(s) for s in meta["image_shape"])
-        if meta.get("data_range") is not None:
-            model.data_range_ = tuple(float(v) for v in meta["data_range"])
-        expected = model._precision_shape(model.n_features_in_)
-        if model.precisions_cholesky_.shape != expected or model.means_.shape != (
-            model.n_components,
-            model.n_features_in_,
-        ):
+        import zipfile
+
+        try:
+            with np.load(Path(path), allow_pickle=False) as npz:
+                if "config" not in npz.files:
+                    raise ValueError(f"{path} is not a saved GaussianMixture (no 'config' entry)")
+                meta = json.loads(str(npz["config"]))
+                arrays = {name: npz[name] for name in npz.files if name != "config"}
+        except (zipfile.BadZipFile, EOFError) as error:
+            raise ValueError(f"{path} is not a saved GaussianMixture ({error})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else meta
+            raise ValueError(f"{path} has format {found!r}; expected {FORMAT!r}")
+        try:
+            model = cls(**meta["config"])
+            model.weights_ = arrays["weights"]
+            model.means_ = arrays["means"]
+            model.covariances_ = arrays["covariances"]
+            model.precisions_cholesky_ = arrays["precisions_cholesky"]
+            model.lower_bounds_ = arrays["lower_bounds"].tolist()
+            model.converged_ = bool(meta["converged"])
+            model.n_iter_ = int(meta["n_iter"])
+            model.lower_bound_ = float(meta["lower_bound"])
+            model.n_features_in_ = int(meta["n_features"])
+            if meta.get("image_shape") is not None:
+                model.image_shape_ = tuple(int(s) for s in meta["image_shape"])
+            if meta.get("data_range") is not None:
+                model.data_range_ = tuple(float(v) for v in meta["data_range"])
+            expected = model._precision_shape(model.n_features_in_)
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(
-                f"{path} is inconsistent: means {model.means_.shape}, precisions_cholesky "
-                f"{model.precisions_cholesky_.shape} for {meta['config']}"
+                f"{path} is not a valid saved GaussianMixture: {type(error).__name__}: {error}"
+            ) from None
+        shapes = {
+            "weights": (model.weights_.shape, (model.n_components,)),
+            "means": (model.means_.shape, (model.n_components, model.n_features_in_)),
+            "covariances": (model.covariances_.shape, expected),
+            "precisions_cholesky": (model.precisions_cholesky_.shape, expected),
+        }
+        wrong = {name: got for name, (got, want) in shapes.items() if got != want}
+        if wrong:
+            raise ValueError(
+                f"{path} is inconsistent: "
+                + ", ".join(
+                    f"{name} {got} (expected {shapes[name][1]})" for name, got in wrong.items()
+                )
+                + f" for {meta['config']}"
             )
         return model
 

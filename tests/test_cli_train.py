@@ -93,3 +93,28 @@ def test_tensorboard_gets_scalars_and_the_sample_grid(tmp_path):
             tags.update(value.tag for value in event.summary.value)
     assert "samples" in tags
     assert any("d_loss" in tag for tag in tags)
+
+
+def test_points_is_the_default_for_the_2d_mixtures_with_its_training(tmp_path, capsys):
+    out = tmp_path / "ring"
+    assert main(["train", "--dataset", "ring", "--limit", "2048", "--epochs", "1",
+                 "--seed", "0", "--out", str(out)]) == 0  # fmt: skip
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"] == "points" and run["batch_size"] == 512 and run["ema_decay"] == 0.99
+    assert run["steps"] == 4  # 2048 // 512 steps, fused into one call
+    assert "4 steps, 4 step(s) per call" in capsys.readouterr().out
+    assert set(run["mode_coverage"]) == {"modes", "high_quality", "reverse_kl"}
+    generator = keras.models.load_model(out / "generator.keras")
+    # The ring's root-mean-square coordinate is 1/sqrt(2): the networks work at unit scale.
+    scale = generator.get_layer("scale").scale
+    assert scale == pytest.approx(2**-0.5, rel=0.02)
+    assert (out / "scatter.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_other_presets_keep_their_point_defaults(tmp_path):
+    out = tmp_path / "gan"
+    assert main(["train", "--model", "gan", "--dataset", "grid", "--limit", "256", "--epochs",
+                 "1", "--seed", "0", "--out", str(out)]) == 0  # fmt: skip
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"] == "gan" and run["batch_size"] == 128 and run["ema_decay"] is None
+    assert run["steps"] == 2

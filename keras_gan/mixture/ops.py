@@ -1,7 +1,10 @@
 """The E and M steps of a Gaussian mixture in TensorFlow: vectorised, in log space.
 
-Every function takes data already shifted by the fit's centre (see ``GaussianMixture``), works in
-the dtype of its inputs (float64 or float32) and follows scikit-learn's conventions:
+Every function takes data already shifted by the fit's centre (see ``GaussianMixture``). The data
+(and so the big per-chunk products of the E and M steps) is float64 or float32; parameters and
+accumulated statistics may be float64 in either case: what is derived from the parameters alone
+(``mu * prec``, log-determinants, per-component constants) is computed in their dtype and then
+cast to the data's. The conventions are scikit-learn's:
 
 * ``precisions_cholesky`` is ``(K, d, d)`` for ``full``, ``(d, d)`` for ``tied``, ``(K, d)`` for
   ``diag`` and ``(K,)`` for ``spherical``; for ``full``/``tied`` it is the transposed inverse of
@@ -10,7 +13,11 @@ the dtype of its inputs (float64 or float32) and follows scikit-learn's conventi
 * ``reg_covar`` is added to the covariance's diagonal.
 
 A pass over the data accumulates sufficient statistics ``(nk, sum_x, sum_xx, log_likelihood)``
-chunk by chunk, so the same code fits an in-memory array or a stream of batches.
+chunk by chunk, so the same code fits an in-memory array or a stream of batches. The traced
+functions that fitting and prediction call (:func:`array_iteration`, :func:`dataset_iteration`,
+``chunk_*``) are built once per process for each covariance type and data dtype, with an input
+signature of unknown sizes, so later estimators and data of other sizes reuse the same graph;
+:data:`TRACE_COUNTS` counts the traces.
 
 Example:
     >>> import tensorflow as tf
@@ -22,11 +29,23 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
+from collections import Counter
+from collections.abc import Callable
 
 import tensorflow as tf
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+#: Parameters and accumulated statistics are kept in float64 whatever the data's dtype: the
+#: sums run over every sample, and the M step's ``E[x^2] - mean^2`` loses digits to
+#: cancellation. These are small (K x d, or K x d x d for full), so this costs nothing per sample.
+STATISTICS_DTYPE = tf.float64
+
+#: How many times each traced function has been traced in this process, keyed by
+#: ``(function name, covariance type, data dtype)``. Tracing happens on the first call only.
+TRACE_COUNTS: Counter[tuple[str, str, str]] = Counter()
 
 
 def log_gaussian_prob(
@@ -44,30 +63,35 @@ def log_gaussian_prob(
         >>> round(float(p[0, 0]), 6)
         -1.837877
     """
-    d = tf.cast(tf.shape(x)[1], x.dtype)
+    dtype = x.dtype
+    d = tf.cast(tf.shape(x)[1], means.dtype)
+
+    def low(t: tf.Tensor) -> tf.Tensor:  # parameter-derived values in the data's dtype
+        return tf.cast(t, dtype)
+
     if kind == "diag":
         precisions = tf.square(precisions_cholesky)
         quad = (
-            tf.reduce_sum(tf.square(means) * precisions, axis=1)[None, :]
-            - 2.0 * tf.matmul(x, means * precisions, transpose_b=True)
-            + tf.matmul(tf.square(x), precisions, transpose_b=True)
+            low(tf.reduce_sum(tf.square(means) * precisions, axis=1))[None, :]
+            - 2.0 * tf.matmul(x, low(means * precisions), transpose_b=True)
+            + tf.matmul(tf.square(x), low(precisions), transpose_b=True)
         )
         log_det = tf.reduce_sum(tf.math.log(precisions_cholesky), axis=1)
     elif kind == "spherical":
-        precisions = tf.square(precisions_cholesky)
+        precisions = low(tf.square(precisions_cholesky))
         quad = (
-            tf.reduce_sum(tf.square(means), axis=1)[None, :] * precisions[None, :]
-            - 2.0 * tf.matmul(x, means, transpose_b=True) * precisions[None, :]
+            low(tf.reduce_sum(tf.square(means), axis=1))[None, :] * precisions[None, :]
+            - 2.0 * tf.matmul(x, low(means), transpose_b=True) * precisions[None, :]
             + tf.reduce_sum(tf.square(x), axis=1, keepdims=True) * precisions[None, :]
         )
         log_det = d * tf.math.log(precisions_cholesky)
     elif kind == "tied":
-        y = tf.matmul(x, precisions_cholesky)
+        y = tf.matmul(x, low(precisions_cholesky))
         mu_p = tf.matmul(means, precisions_cholesky)
         quad = (
             tf.reduce_sum(tf.square(y), axis=1, keepdims=True)
-            - 2.0 * tf.matmul(y, mu_p, transpose_b=True)
-            + tf.reduce_sum(tf.square(mu_p), axis=1)[None, :]
+            - 2.0 * tf.matmul(y, low(mu_p), transpose_b=True)
+            + low(tf.reduce_sum(tf.square(mu_p), axis=1))[None, :]
         )
         log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(precisions_cholesky)))
     elif kind == "full":
@@ -75,13 +99,13 @@ def log_gaussian_prob(
         # faster on CPU than K small batched ones.
         k, dim = tf.shape(means)[0], tf.shape(means)[1]
         stacked = tf.reshape(tf.transpose(precisions_cholesky, [1, 0, 2]), [dim, k * dim])
-        y = tf.matmul(x, stacked)  # (n, K*d); column k*d + j is (x P_k)_j
+        y = tf.matmul(x, low(stacked))  # (n, K*d); column k*d + j is (x P_k)_j
         mu_p = tf.reshape(tf.einsum("kd,kde->ke", means, precisions_cholesky), [1, k * dim])
-        quad = tf.reduce_sum(tf.reshape(tf.square(y - mu_p), [-1, k, dim]), axis=2)
+        quad = tf.reduce_sum(tf.reshape(tf.square(y - low(mu_p)), [-1, k, dim]), axis=2)
         log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(precisions_cholesky)), axis=1)
     else:
         raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}. Received: {kind!r}")
-    return -0.5 * (d * math.log(2.0 * math.pi) + quad) + log_det
+    return -0.5 * (low(d * math.log(2.0 * math.pi)) + quad) + low(log_det)
 
 
 def e_step(
@@ -96,7 +120,8 @@ def e_step(
         >>> tuple(log_resp.shape), tuple(ll.shape)
         ((3, 2), (3,))
     """
-    weighted = log_gaussian_prob(x, means, precisions_cholesky, kind) + tf.math.log(weights)
+    log_weights = tf.cast(tf.math.log(weights), x.dtype)
+    weighted = log_gaussian_prob(x, means, precisions_cholesky, kind) + log_weights
     log_norm = tf.reduce_logsumexp(weighted, axis=1)
     return weighted - log_norm[:, None], log_norm
 
@@ -223,7 +248,143 @@ def parameters_finite(prec_chol: tf.Tensor) -> tf.Tensor:
     return tf.reduce_all(tf.math.is_finite(prec_chol)) & tf.reduce_all(values > 0)
 
 
-@tf.function(reduce_retracing=True)
+def _accumulate_chunk(
+    stats: tuple[tf.Tensor, ...] | list[tf.Tensor],
+    chunk: tf.Tensor,
+    weights: tf.Tensor,
+    means: tf.Tensor,
+    prec_chol: tf.Tensor,
+    kind: str,
+) -> tuple[tf.Tensor, ...]:
+    """E step on one chunk, its statistics added to ``stats = (nk, sx, sxx, ll)``.
+
+    The chunk's part is computed in the chunk's dtype and summed in ``stats``' dtype.
+    """
+    log_resp, log_norm = e_step(chunk, weights, means, prec_chol, kind)
+    part = sufficient_statistics(chunk, tf.exp(log_resp), kind)
+    nk, sx, sxx, ll = stats
+    ll += tf.reduce_sum(tf.cast(log_norm, ll.dtype))
+    return (*(s + tf.cast(p, s.dtype) for s, p in zip((nk, sx, sxx), part, strict=True)), ll)
+
+
+def _array_iteration(
+    x: tf.Tensor,
+    weights: tf.Tensor,
+    means: tf.Tensor,
+    prec_chol: tf.Tensor,
+    reg_covar: tf.Tensor,
+    chunk_rows: tf.Tensor,
+    kind: str,
+) -> tuple[tf.Tensor, ...]:
+    n = tf.shape(x)[0]
+    k, d = tf.shape(means)[0], tf.shape(means)[1]
+
+    def chunk_step(i: tf.Tensor, *stats: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        chunk = x[i * chunk_rows : (i + 1) * chunk_rows]
+        return (i + 1, *_accumulate_chunk(stats, chunk, weights, means, prec_chol, kind))
+
+    n_chunks = (n + chunk_rows - 1) // chunk_rows
+    _, nk, sx, sxx, ll = tf.while_loop(
+        lambda i, *_: i < n_chunks,
+        chunk_step,
+        (tf.constant(0), *zero_statistics(k, d, kind, means.dtype)),
+    )
+    new = m_step(nk, sx, sxx, reg_covar, kind)
+    return (*new, ll / tf.cast(n, ll.dtype), parameters_finite(new[3]))
+
+
+def _dataset_iteration(
+    dataset: tf.data.Dataset,
+    weights: tf.Tensor,
+    means: tf.Tensor,
+    prec_chol: tf.Tensor,
+    reg_covar: tf.Tensor,
+    kind: str,
+) -> tuple[tf.Tensor, ...]:
+    k, d = tf.shape(means)[0], tf.shape(means)[1]
+
+    def chunk_step(state: tuple[tf.Tensor, ...], chunk: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        n, *stats = state
+        stats = _accumulate_chunk(stats, chunk, weights, means, prec_chol, kind)
+        return (n + tf.cast(tf.shape(chunk)[0], n.dtype), *stats)
+
+    start = (tf.zeros((), means.dtype), *zero_statistics(k, d, kind, means.dtype))
+    n, nk, sx, sxx, ll = dataset.reduce(start, chunk_step)
+    new = m_step(nk, sx, sxx, reg_covar, kind)
+    return (*new, ll / n, parameters_finite(new[3]))
+
+
+def _statistics_from_resp(x: tf.Tensor, resp: tf.Tensor, kind: str) -> tuple[tf.Tensor, ...]:
+    return tuple(tf.cast(s, STATISTICS_DTYPE) for s in sufficient_statistics(x, resp, kind))
+
+
+def _statistics_from_centers(x: tf.Tensor, centers: tf.Tensor, kind: str) -> tuple[tf.Tensor, ...]:
+    distances = tf.reduce_sum(tf.square(centers), axis=1)[None, :] - 2.0 * tf.matmul(
+        x, centers, transpose_b=True
+    )
+    labels = tf.argmin(distances, axis=1)
+    resp = tf.one_hot(labels, tf.shape(centers)[0], dtype=x.dtype)
+    return _statistics_from_resp(x, resp, kind)
+
+
+def _parameter_specs(kind: str) -> list[tf.TensorSpec]:
+    """Specs of ``(weights, means, precisions_cholesky)``, float64, sizes unknown."""
+    prec_rank = {"full": 3, "tied": 2, "diag": 2, "spherical": 1}[kind]
+    return [
+        tf.TensorSpec([None], STATISTICS_DTYPE),
+        tf.TensorSpec([None, None], STATISTICS_DTYPE),
+        tf.TensorSpec([None] * prec_rank, STATISTICS_DTYPE),
+    ]
+
+
+@functools.cache
+def traced(name: str, kind: str, dtype: str) -> Callable[..., tuple[tf.Tensor, ...]]:
+    """The process-wide ``tf.function`` ``name`` for ``kind`` and data ``dtype``.
+
+    Built on first use with an input signature of unknown sizes, so it is traced once per
+    process whatever the number of samples, features or components; ``kind`` is bound, not
+    passed. Names: ``array_iteration``, ``dataset_iteration``, ``statistics_from_resp``,
+    ``statistics_from_centers`` and ``log_resp`` (see the public wrappers of the same names).
+
+    Example:
+        >>> traced("log_resp", "diag", "float32") is traced("log_resp", "diag", "float32")
+        True
+    """
+    if kind not in COVARIANCE_TYPES:
+        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}. Received: {kind!r}")
+    data = tf.TensorSpec([None, None], dtype)
+    params = _parameter_specs(kind)
+    scalar = tf.TensorSpec([], STATISTICS_DTYPE)
+    bodies: dict[str, tuple[Callable[..., tuple[tf.Tensor, ...]], list[object]]] = {
+        "array_iteration": (
+            _array_iteration,
+            [data, *params, scalar, tf.TensorSpec([], tf.int32)],
+        ),
+        "dataset_iteration": (
+            _dataset_iteration,
+            [tf.data.DatasetSpec(data), *params, scalar],
+        ),
+        "statistics_from_resp": (_statistics_from_resp, [data, data]),
+        "statistics_from_centers": (_statistics_from_centers, [data, data]),
+        "log_resp": (e_step, [data, *params]),
+    }
+    if name not in bodies:
+        raise ValueError(f"No traced function {name!r}; expected one of {sorted(bodies)}")
+    body, signature = bodies[name]
+
+    def function(*args: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        TRACE_COUNTS[(name, kind, dtype)] += 1  # Python runs here only while tracing
+        return body(*args, kind=kind)
+
+    # The loops are written as tf.while_loop / Dataset.reduce, so AutoGraph is not needed:
+    # skipping its source conversion makes the one trace several times cheaper.
+    return tf.function(function, input_signature=signature, autograph=False)
+
+
+def _parameters(*values: tf.Tensor | float) -> list[tf.Tensor]:
+    return [tf.cast(v, STATISTICS_DTYPE) for v in values]
+
+
 def array_iteration(
     x: tf.Tensor,
     weights: tf.Tensor,
@@ -235,10 +396,12 @@ def array_iteration(
 ) -> tuple[tf.Tensor, ...]:
     """One EM iteration over an in-memory ``x``, processed ``chunk_rows`` rows at a time.
 
-    ``reg_covar`` and ``chunk_rows`` may be tensors (one trace serves every value).
+    ``x`` is float64 or float32; the E step and the per-chunk statistics run in its dtype, the
+    statistics are summed in float64 and the M step runs in float64.
 
-    Returns ``(weights, means, covariances, prec_chol, mean_log_likelihood, finite)`` where the
-    log-likelihood is that of the parameters passed in (scikit-learn's ``lower_bound_``).
+    Returns ``(weights, means, covariances, prec_chol, mean_log_likelihood, finite)`` (float64)
+    where the log-likelihood is that of the parameters passed in (scikit-learn's
+    ``lower_bound_``).
 
     Example:
         >>> x = tf.constant([[0.0], [2.0]], tf.float64)
@@ -247,21 +410,13 @@ def array_iteration(
         >>> round(float(out[1][0, 0]), 9)
         1.0
     """
-    n = tf.shape(x)[0]
-    k, d = tf.shape(means)[0], tf.shape(means)[1]
-    nk, sx, sxx, ll = zero_statistics(k, d, kind, x.dtype)
-    chunk_rows = tf.cast(chunk_rows, tf.int32)
-    n_chunks = (n + chunk_rows - 1) // chunk_rows
-    for i in tf.range(n_chunks):
-        chunk = x[i * chunk_rows : (i + 1) * chunk_rows]
-        log_resp, log_norm = e_step(chunk, weights, means, prec_chol, kind)
-        c_nk, c_sx, c_sxx = sufficient_statistics(chunk, tf.exp(log_resp), kind)
-        nk, sx, sxx, ll = nk + c_nk, sx + c_sx, sxx + c_sxx, ll + tf.reduce_sum(log_norm)
-    new = m_step(nk, sx, sxx, reg_covar, kind)
-    return (*new, ll / tf.cast(n, x.dtype), parameters_finite(new[3]))
+    fn = traced("array_iteration", kind, x.dtype.name)
+    rows = (
+        tf.constant(chunk_rows, tf.int32) if not isinstance(chunk_rows, tf.Tensor) else chunk_rows
+    )
+    return fn(x, *_parameters(weights, means, prec_chol, reg_covar), rows)
 
 
-@tf.function(reduce_retracing=True)
 def dataset_iteration(
     dataset: tf.data.Dataset,
     weights: tf.Tensor,
@@ -281,23 +436,14 @@ def dataset_iteration(
         >>> round(float(out[1][0, 0]), 9)
         1.0
     """
-    k, d = tf.shape(means)[0], tf.shape(means)[1]
-    nk, sx, sxx, ll = zero_statistics(k, d, kind, means.dtype)
-    n = tf.zeros((), means.dtype)
-    for chunk in dataset:
-        log_resp, log_norm = e_step(chunk, weights, means, prec_chol, kind)
-        c_nk, c_sx, c_sxx = sufficient_statistics(chunk, tf.exp(log_resp), kind)
-        nk, sx, sxx, ll = nk + c_nk, sx + c_sx, sxx + c_sxx, ll + tf.reduce_sum(log_norm)
-        n += tf.cast(tf.shape(chunk)[0], means.dtype)
-    new = m_step(nk, sx, sxx, reg_covar, kind)
-    return (*new, ll / n, parameters_finite(new[3]))
+    fn = traced("dataset_iteration", kind, dataset.element_spec.dtype.name)
+    return fn(dataset, *_parameters(weights, means, prec_chol, reg_covar))
 
 
-@tf.function(reduce_retracing=True)
 def chunk_statistics_from_resp(
     x: tf.Tensor, resp: tf.Tensor, kind: str
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-    """``sufficient_statistics`` as a traced function (initialisation passes).
+    """``sufficient_statistics`` as a traced function, returned in float64 (initialisation).
 
     Example:
         >>> nk, _, _ = chunk_statistics_from_resp(tf.ones((2, 1), tf.float64),
@@ -305,10 +451,9 @@ def chunk_statistics_from_resp(
         >>> float(nk[0])
         2.0
     """
-    return sufficient_statistics(x, resp, kind)
+    return traced("statistics_from_resp", kind, x.dtype.name)(x, tf.cast(resp, x.dtype))
 
 
-@tf.function(reduce_retracing=True)
 def chunk_statistics_from_centers(
     x: tf.Tensor, centers: tf.Tensor, kind: str
 ) -> tuple[tf.Tensor, ...]:
@@ -321,19 +466,13 @@ def chunk_statistics_from_centers(
         >>> nk.numpy().tolist()
         [1.0, 1.0]
     """
-    distances = tf.reduce_sum(tf.square(centers), axis=1)[None, :] - 2.0 * tf.matmul(
-        x, centers, transpose_b=True
-    )
-    labels = tf.argmin(distances, axis=1)
-    resp = tf.one_hot(labels, tf.shape(centers)[0], dtype=x.dtype)
-    return sufficient_statistics(x, resp, kind)
+    return traced("statistics_from_centers", kind, x.dtype.name)(x, tf.cast(centers, x.dtype))
 
 
-@tf.function(reduce_retracing=True)
 def chunk_log_resp(
     x: tf.Tensor, weights: tf.Tensor, means: tf.Tensor, prec_chol: tf.Tensor, kind: str
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """``e_step`` as a traced function (prediction and scoring).
+    """``e_step`` as a traced function (prediction and scoring), in ``x``'s dtype.
 
     Example:
         >>> lr, ll = chunk_log_resp(tf.zeros((1, 1), tf.float64), tf.ones((1,), tf.float64),
@@ -341,4 +480,4 @@ def chunk_log_resp(
         >>> float(lr[0, 0])
         0.0
     """
-    return e_step(x, weights, means, prec_chol, kind)
+    return traced("log_resp", kind, x.dtype.name)(x, *_parameters(weights, means, prec_chol))

@@ -127,12 +127,14 @@ def e_step(
 
 
 def sufficient_statistics(
-    x: tf.Tensor, resp: tf.Tensor, kind: str
+    x: tf.Tensor, resp: tf.Tensor, kind: str, matrix_dtype: tf.DType | None = None
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """``(sum_k resp, resp.T @ x, second moments)`` of one chunk.
 
     The second moments are ``resp.T @ x**2`` ``(K, d)`` for diag/spherical, the per-component
     ``sum_n resp_nk x_n x_n^T`` ``(K, d, d)`` for full and ``x.T @ x`` ``(d, d)`` for tied.
+    ``matrix_dtype`` (default ``x``'s) is the dtype the full/tied matrices are computed in: a
+    covariance matrix's small eigenvalues are lost to float32 round-off in its large entries.
 
     Example:
         >>> x = tf.constant([[1.0, 2.0]], tf.float64)
@@ -143,13 +145,16 @@ def sufficient_statistics(
     sx = tf.matmul(resp, x, transpose_a=True)
     if kind in ("diag", "spherical"):
         sxx = tf.matmul(resp, tf.square(x), transpose_a=True)
-    elif kind == "tied":
-        sxx = tf.matmul(x, x, transpose_a=True)
     else:
-        # sum_n resp_nk x_n x_n^T for every k as one (K*d, n) @ (n, d) matmul.
-        k, dim = tf.shape(resp)[1], tf.shape(x)[1]
-        weighted = tf.reshape(resp[:, :, None] * x[:, None, :], [-1, k * dim])  # (n, K*d)
-        sxx = tf.reshape(tf.matmul(weighted, x, transpose_a=True), [k, dim, dim])
+        wide = tf.cast(x, matrix_dtype or x.dtype)
+        if kind == "tied":
+            sxx = tf.matmul(wide, wide, transpose_a=True)
+        else:
+            # sum_n resp_nk x_n x_n^T for every k as one (K*d, n) @ (n, d) matmul.
+            k, dim = tf.shape(resp)[1], tf.shape(x)[1]
+            weighted = tf.cast(resp, wide.dtype)[:, :, None] * wide[:, None, :]
+            weighted = tf.reshape(weighted, [-1, k * dim])  # (n, K*d)
+            sxx = tf.reshape(tf.matmul(weighted, wide, transpose_a=True), [k, dim, dim])
     return nk, sx, sxx
 
 
@@ -179,13 +184,17 @@ def m_step(
     reg_covar: float | tf.Tensor,
     kind: str,
     n_samples: int | tf.Tensor | None = None,
+    nonnegative: bool = False,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
     """Parameters from accumulated statistics: ``(weights, means, covariances, prec_chol)``.
 
     ``weights`` are ``nk / sum(nk)``, or ``nk / n_samples`` when ``n_samples`` is given (the
     initialisation's convention). ``prec_chol`` is computed with a Cholesky factorisation: a
     covariance that is not positive definite gives NaNs or a ``tf.errors.InvalidArgumentError``
-    (the caller turns either into a ``ValueError``).
+    (the caller turns either into a ``ValueError``). ``nonnegative`` clips a diag/spherical
+    variance ``E[x^2] - mean^2`` at zero before ``reg_covar`` is added: statistics summed from
+    float32 products carry round-off larger than the variance of a component that has just
+    collapsed onto a constant feature, and a negative variance can only be round-off.
 
     Example:
         >>> nk, sx, sxx = sufficient_statistics(tf.constant([[0.0], [2.0]], tf.float64),
@@ -202,7 +211,10 @@ def m_step(
     if kind in ("diag", "spherical"):
         avg_x2 = sxx / nk[:, None]
         avg_x_means = means * (sx / nk[:, None])
-        covariances = avg_x2 - 2.0 * avg_x_means + tf.square(means) + reg_covar
+        variances = avg_x2 - 2.0 * avg_x_means + tf.square(means)
+        if nonnegative:
+            variances = tf.maximum(variances, tf.zeros_like(variances))
+        covariances = variances + reg_covar
         if kind == "spherical":
             covariances = tf.reduce_mean(covariances, axis=1)
         prec_chol = tf.math.rsqrt(covariances)
@@ -248,23 +260,83 @@ def parameters_finite(prec_chol: tf.Tensor) -> tf.Tensor:
     return tf.reduce_all(tf.math.is_finite(prec_chol)) & tf.reduce_all(values > 0)
 
 
-def _accumulate_chunk(
-    stats: tuple[tf.Tensor, ...] | list[tf.Tensor],
-    chunk: tf.Tensor,
+def precision_weighted_reference(
+    means: tf.Tensor, precisions_cholesky: tf.Tensor, kind: str
+) -> tf.Tensor:
+    """Per feature, the means averaged with the components' precisions as weights, ``(d,)``.
+
+    A float32 E step expands ``(x - mu)^2 prec`` into matmul terms that are large and cancel
+    when a component is tight (large ``prec``) around a mean far from zero, as a background
+    pixel held at 0 by one kind of image is far from the data mean. Measured from this
+    reference instead, a tight component's mean is near zero and so are the terms.
+
+    Example:
+        >>> means = tf.constant([[0.0], [1.0]], tf.float64)
+        >>> float(precision_weighted_reference(means, tf.constant([[1.0], [3.0]],
+        ...     tf.float64), "diag")[0])
+        0.9
+    """
+    if kind == "diag":
+        precision = tf.square(precisions_cholesky)
+    elif kind == "spherical":
+        precision = tf.square(precisions_cholesky)[:, None] * tf.ones_like(means)
+    elif kind == "tied":  # diagonal of P P^T, the same for every component
+        precision = tf.reduce_sum(tf.square(precisions_cholesky), axis=1)[None, :]
+        precision = precision * tf.ones_like(means)
+    else:
+        precision = tf.reduce_sum(tf.square(precisions_cholesky), axis=2)
+    return tf.reduce_sum(precision * means, axis=0) / tf.reduce_sum(precision, axis=0)
+
+
+def _em_pass(
+    chunks: Callable[[Callable[..., tuple[tf.Tensor, ...]], tuple[tf.Tensor, ...]], tuple],
+    dtype: tf.DType,
     weights: tf.Tensor,
     means: tf.Tensor,
     prec_chol: tf.Tensor,
+    reg_covar: tf.Tensor,
     kind: str,
 ) -> tuple[tf.Tensor, ...]:
-    """E step on one chunk, its statistics added to ``stats = (nk, sx, sxx, ll)``.
+    """One E step over every chunk, then the M step; ``chunks(add, start)`` folds ``add``.
 
-    The chunk's part is computed in the chunk's dtype and summed in ``stats``' dtype.
+    Statistics are summed in the parameters' dtype, and full/tied second-moment matrices are
+    computed in it. When the data is narrower (float32 data, float64 parameters) each chunk is
+    first measured from :func:`precision_weighted_reference` (one subtraction per chunk) and
+    the new means are shifted back.
     """
-    log_resp, log_norm = e_step(chunk, weights, means, prec_chol, kind)
-    part = sufficient_statistics(chunk, tf.exp(log_resp), kind)
-    nk, sx, sxx, ll = stats
-    ll += tf.reduce_sum(tf.cast(log_norm, ll.dtype))
-    return (*(s + tf.cast(p, s.dtype) for s, p in zip((nk, sx, sxx), part, strict=True)), ll)
+    k, d = tf.shape(means)[0], tf.shape(means)[1]
+    narrow = dtype != means.dtype
+    reference = precision_weighted_reference(means, prec_chol, kind) if narrow else None
+    if reference is not None:
+        means = means - reference[None, :]
+        reference_low = tf.cast(reference, dtype)[None, :]
+
+    def add(stats: tuple[tf.Tensor, ...], chunk: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        if reference is not None:
+            chunk = chunk - reference_low
+        log_resp, log_norm = e_step(chunk, weights, means, prec_chol, kind)
+        part = sufficient_statistics(chunk, tf.exp(log_resp), kind, means.dtype)
+        n, nk, sx, sxx, ll = stats
+        n += tf.cast(tf.shape(chunk)[0], n.dtype)
+        ll += tf.reduce_sum(tf.cast(log_norm, ll.dtype))
+        summed = (s + tf.cast(p, s.dtype) for s, p in zip((nk, sx, sxx), part, strict=True))
+        return (n, *summed, ll)
+
+    start = (tf.zeros((), means.dtype), *zero_statistics(k, d, kind, means.dtype))
+    n, nk, sx, sxx, ll = chunks(add, start)
+    new_weights, new_means, covariances, new_prec_chol = m_step(
+        nk, sx, sxx, reg_covar, kind, nonnegative=narrow
+    )
+    if reference is not None:
+        new_means = new_means + reference[None, :]
+    return (
+        new_weights,
+        new_means,
+        covariances,
+        new_prec_chol,
+        ll / n,
+        parameters_finite(new_prec_chol),
+    )
 
 
 def _array_iteration(
@@ -276,21 +348,15 @@ def _array_iteration(
     chunk_rows: tf.Tensor,
     kind: str,
 ) -> tuple[tf.Tensor, ...]:
-    n = tf.shape(x)[0]
-    k, d = tf.shape(means)[0], tf.shape(means)[1]
+    def chunks(add: Callable[..., tuple[tf.Tensor, ...]], start: tuple) -> tuple:
+        n_chunks = (tf.shape(x)[0] + chunk_rows - 1) // chunk_rows
 
-    def chunk_step(i: tf.Tensor, *stats: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        chunk = x[i * chunk_rows : (i + 1) * chunk_rows]
-        return (i + 1, *_accumulate_chunk(stats, chunk, weights, means, prec_chol, kind))
+        def body(i: tf.Tensor, *stats: tf.Tensor) -> tuple[tf.Tensor, ...]:
+            return (i + 1, *add(stats, x[i * chunk_rows : (i + 1) * chunk_rows]))
 
-    n_chunks = (n + chunk_rows - 1) // chunk_rows
-    _, nk, sx, sxx, ll = tf.while_loop(
-        lambda i, *_: i < n_chunks,
-        chunk_step,
-        (tf.constant(0), *zero_statistics(k, d, kind, means.dtype)),
-    )
-    new = m_step(nk, sx, sxx, reg_covar, kind)
-    return (*new, ll / tf.cast(n, ll.dtype), parameters_finite(new[3]))
+        return tf.while_loop(lambda i, *_: i < n_chunks, body, (tf.constant(0), *start))[1:]
+
+    return _em_pass(chunks, x.dtype, weights, means, prec_chol, reg_covar, kind)
 
 
 def _dataset_iteration(
@@ -301,17 +367,21 @@ def _dataset_iteration(
     reg_covar: tf.Tensor,
     kind: str,
 ) -> tuple[tf.Tensor, ...]:
-    k, d = tf.shape(means)[0], tf.shape(means)[1]
+    def chunks(add: Callable[..., tuple[tf.Tensor, ...]], start: tuple) -> tuple:
+        return dataset.reduce(start, add)
 
-    def chunk_step(state: tuple[tf.Tensor, ...], chunk: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        n, *stats = state
-        stats = _accumulate_chunk(stats, chunk, weights, means, prec_chol, kind)
-        return (n + tf.cast(tf.shape(chunk)[0], n.dtype), *stats)
+    dtype = dataset.element_spec.dtype
+    return _em_pass(chunks, dtype, weights, means, prec_chol, reg_covar, kind)
 
-    start = (tf.zeros((), means.dtype), *zero_statistics(k, d, kind, means.dtype))
-    n, nk, sx, sxx, ll = dataset.reduce(start, chunk_step)
-    new = m_step(nk, sx, sxx, reg_covar, kind)
-    return (*new, ll / n, parameters_finite(new[3]))
+
+def _log_resp(
+    x: tf.Tensor, weights: tf.Tensor, means: tf.Tensor, prec_chol: tf.Tensor, kind: str
+) -> tuple[tf.Tensor, tf.Tensor]:
+    if x.dtype != means.dtype:  # float32 samples: measured from the reference, as in fitting
+        reference = precision_weighted_reference(means, prec_chol, kind)
+        x = x - tf.cast(reference, x.dtype)[None, :]
+        means = means - reference[None, :]
+    return e_step(x, weights, means, prec_chol, kind)
 
 
 def _statistics_from_resp(x: tf.Tensor, resp: tf.Tensor, kind: str) -> tuple[tf.Tensor, ...]:
@@ -366,7 +436,7 @@ def traced(name: str, kind: str, dtype: str) -> Callable[..., tuple[tf.Tensor, .
         ),
         "statistics_from_resp": (_statistics_from_resp, [data, data]),
         "statistics_from_centers": (_statistics_from_centers, [data, data]),
-        "log_resp": (e_step, [data, *params]),
+        "log_resp": (_log_resp, [data, *params]),
     }
     if name not in bodies:
         raise ValueError(f"No traced function {name!r}; expected one of {sorted(bodies)}")

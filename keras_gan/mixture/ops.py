@@ -133,7 +133,7 @@ def sufficient_statistics(
 
     The second moments are ``resp.T @ x**2`` ``(K, d)`` for diag/spherical, the per-component
     ``sum_n resp_nk x_n x_n^T`` ``(K, d, d)`` for full and ``x.T @ x`` ``(d, d)`` for tied.
-    ``matrix_dtype`` (default ``x``'s) is the dtype the full/tied matrices are computed in: a
+    ``matrix_dtype`` (default ``x``'s) is the dtype the full/tied sums are computed in: a
     covariance matrix's small eigenvalues are lost to float32 round-off in its large entries.
 
     Example:
@@ -142,11 +142,13 @@ def sufficient_statistics(
         [(3,), (3, 2), (3, 2, 2)]
     """
     nk = tf.reduce_sum(resp, axis=0)
-    sx = tf.matmul(resp, x, transpose_a=True)
     if kind in ("diag", "spherical"):
+        sx = tf.matmul(resp, x, transpose_a=True)
         sxx = tf.matmul(resp, tf.square(x), transpose_a=True)
     else:
+        # The means enter a full/tied covariance as mean mean^T: they need its precision.
         wide = tf.cast(x, matrix_dtype or x.dtype)
+        sx = tf.matmul(tf.cast(resp, wide.dtype), wide, transpose_a=True)
         if kind == "tied":
             sxx = tf.matmul(wide, wide, transpose_a=True)
         else:

@@ -134,8 +134,8 @@ def make_fit(
         >>> x = np.random.default_rng(0).normal(size=(50, 2))
         >>> init = {"weights_init": np.array([0.5, 0.5]), "means_init": x[:2],
         ...         "precisions_init": np.ones((2, 2))}
-        >>> make_fit("ours", "diag", init, "float32")(3, 0.0).fit(x).n_iter_
-        3
+        >>> make_fit("ours", "diag", init, "float32")(100, 1e-3).fit(x).converged_
+        True
     """
     k = len(init["weights_init"])
     if side == "ours":

@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
-from keras_gan.mixture import ConvergenceWarning, GaussianMixture
+from keras_gan.mixture import ConvergenceWarning, GaussianMixture, ops
+from keras_gan.mixture.base import TrainingData
 
 from .conftest import requires_fashion_mnist
 
@@ -155,19 +156,101 @@ def test_streaming_images_are_flattened():
     np.testing.assert_allclose(gmm.means_, reference.means_, rtol=1e-9)
 
 
-def test_float32_is_close_to_float64():
-    x = blobs(seed=4) + 100.0  # an offset the centring must absorb in float32
-    init = initial_values(x, 3, "full")
-    f64 = GaussianMixture(3, "full", max_iter=10, tol=0.0, **init)
-    f32 = GaussianMixture(3, "full", max_iter=10, tol=0.0, dtype="float32", **init)
+def pinned_blobs(n: int = 900, seed: int = 0) -> np.ndarray:
+    """Image-like data: one cluster holds half the features at exactly 0, others far from it.
+
+    With the default reg_covar those features get precisions of 1e6 in that cluster, around a
+    mean far from the data mean: the case where a float32 E step loses digits to cancellation.
+    """
+    rng = np.random.default_rng(seed)
+    third = n // 3
+    a = np.c_[np.zeros((third, 10)), rng.uniform(0.2, 1.0, (third, 10))]
+    b = rng.uniform(0.4, 1.0, (third, 20))
+    c = rng.normal(0.8, 0.1, (third, 20))
+    return np.concatenate([a, b, c]) + 100.0  # an offset the centring must absorb
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_float32_fit_matches_float64_from_same_start(kind):
+    x = pinned_blobs()
+    init = initial_values(x, 3, kind)
+    fits = {}
+    for dtype in ("float64", "float32"):
+        gmm = GaussianMixture(3, kind, max_iter=10, tol=0.0, dtype=dtype, **init)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits[dtype] = gmm.fit(x)
+    f64, f32 = fits["float64"], fits["float32"]
+    assert f32.means_.dtype == np.float32 and f32.covariances_.dtype == np.float32
+    assert f32.lower_bound_ == pytest.approx(f64.lower_bound_, rel=1e-5)
+    # The iteration where a component collapses onto the constant features is the least
+    # precise one (its variances are round-off sized); the fits meet again after it.
+    np.testing.assert_allclose(f32.lower_bounds_, f64.lower_bounds_, rtol=1e-3)
+    np.testing.assert_allclose(f32.means_, f64.means_, rtol=1e-5, atol=1e-4)
+    assert f32.score(x) == pytest.approx(f64.score(x), rel=1e-5)
+
+
+@requires_fashion_mnist
+def test_float32_matches_float64_on_fashion_mnist_subset():
+    from keras_gan.data import load_arrays
+
+    images, _ = load_arrays("fashion_mnist", split="test")
+    x = images[:2000].reshape(2000, -1) / 255.0  # uint8 in, one conversion
+    start = GaussianMixture(5, "diag", max_iter=0, random_state=0).fit(x)
+    init = {"weights_init": start.weights_, "means_init": start.means_}
+    init["precisions_init"] = start.precisions_
+    bounds = {}
+    for dtype in ("float64", "float32"):
+        gmm = GaussianMixture(5, "diag", max_iter=8, tol=0.0, dtype=dtype, **init)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            bounds[dtype] = gmm.fit(x).lower_bound_
+    assert bounds["float32"] == pytest.approx(bounds["float64"], rel=1e-5)
+
+
+def test_later_estimators_do_not_retrace():
+    x = blobs(seed=4)
+    options = {"max_iter": 3, "tol": 0.0, "random_state": 0}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        f64.fit(x)
-        f32.fit(x)
-    assert f32.means_.dtype == np.float32
-    np.testing.assert_allclose(f32.means_, f64.means_, rtol=1e-4)
-    np.testing.assert_allclose(f32.covariances_, f64.covariances_, rtol=1e-3, atol=1e-4)
-    assert f32.lower_bound_ == pytest.approx(f64.lower_bound_, rel=1e-4)
+        first = GaussianMixture(3, "diag", **options).fit(x)
+        first.predict(x)
+        traces = dict(ops.TRACE_COUNTS)
+        # Other estimators, sample counts, feature counts, component counts and a stream.
+        GaussianMixture(3, "diag", **options).fit(x)
+        GaussianMixture(2, "diag", **options).fit(x[:301, :2]).score(x[:7, :2])
+        GaussianMixture(4, "diag", init_params="random", **options).fit(x[:100])
+        dataset = tf.data.Dataset.from_tensor_slices(x).batch(64)
+        GaussianMixture(3, "diag", **options).fit(dataset)
+        traced_once = dict(ops.TRACE_COUNTS)
+        GaussianMixture(3, "diag", **options).fit(tf.data.Dataset.from_tensor_slices(x).batch(9))
+    assert ops.TRACE_COUNTS[("array_iteration", "diag", "float64")] == 1
+    assert ops.TRACE_COUNTS[("log_resp", "diag", "float64")] == 1
+    assert ops.TRACE_COUNTS[("statistics_from_resp", "diag", "float64")] == 1
+    assert ops.TRACE_COUNTS[("dataset_iteration", "diag", "float64")] == 1
+    assert {key: traces[key] for key in traces} == {key: traced_once[key] for key in traces}
+    assert dict(ops.TRACE_COUNTS) == traced_once
+
+
+def test_fit_keeps_one_copy_of_the_data():
+    import tracemalloc
+
+    x = np.random.default_rng(0).normal(size=(20_000, 50))
+    peaks = {}
+    for dtype in ("float64", "float32"):
+        tracemalloc.start()  # numpy's allocations are traced, TensorFlow's are not
+        data = TrainingData.from_input(x, dtype)
+        peaks[dtype] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert data.array.dtype.name == dtype and data.array.shape == x.shape
+        expected = (x - x.mean(axis=0)).astype(dtype)
+        np.testing.assert_allclose(data.array.numpy(), expected, rtol=1e-6)
+    # One centred copy in the fit's dtype, which TensorFlow then uses in place.
+    assert x.nbytes <= peaks["float64"] < 1.1 * x.nbytes
+    assert x.nbytes / 2 <= peaks["float32"] < 0.55 * x.nbytes
+    x[3, 2] = np.inf
+    with pytest.raises(ValueError, match=r"X\[3, 2\]=inf"):
+        TrainingData.from_input(x, "float64")
 
 
 def test_sample_reproduces_fitted_moments():

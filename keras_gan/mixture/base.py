@@ -104,17 +104,30 @@ class TrainingData:
         ):
             raise ValueError(f"X must hold real numbers. Received: dtype={array.dtype}")
         sample_shape = tuple(array.shape[1:]) if array.ndim > 2 else None
-        array = array.reshape(array.shape[0], -1).astype(np.float64, copy=False)
+        array = array.reshape(array.shape[0], -1)  # a view for contiguous input
         if array.shape[0] == 0 or array.shape[1] == 0:
             raise ValueError(f"X is empty. Received: shape={array.shape}")
-        if not np.all(np.isfinite(array)):
-            bad = np.argwhere(~np.isfinite(array))[0]
+        # One read for the mean, which is finite exactly when every entry is (or the sum
+        # overflows): the entry-wise check only runs to name the bad entry.
+        shift = array.mean(axis=0, dtype=np.float64)
+        if not np.all(np.isfinite(shift)):
+            bad = np.argwhere(~np.isfinite(array))
+            if bad.size:
+                i, j = bad[0]
+                raise ValueError(f"X contains NaN or infinity: X[{i}, {j}]={float(array[i, j])}")
             raise ValueError(
-                f"X contains NaN or infinity: X[{bad[0]}, {bad[1]}]={float(array[bad[0], bad[1]])}"
+                "X is too large to average in float64 (the sum of a column overflows). "
+                f"Received: max |X|={float(np.max(np.abs(array)))!r}; scale the data."
             )
-        shift = array.mean(axis=0)
-        shifted = tf.constant((array - shift).astype(dtype))
-        return cls(array.shape[0], array.shape[1], shift, dtype, shifted, None, sample_shape)
+        # The one copy of the data: centred, in the fit's dtype, written once into a buffer
+        # that TensorFlow then uses in place (DLPack needs it 64-byte aligned).
+        shifted = aligned_empty(array.shape, dtype)
+        np.subtract(array, shift, out=shifted, casting="same_kind")
+        tensor = tf.experimental.dlpack.from_dlpack(shifted.__dlpack__())
+        if tf.config.list_logical_devices("GPU"):
+            with tf.device("GPU:0"):  # one copy into the accelerator's memory, kept there
+                tensor = tf.identity(tensor)
+        return cls(array.shape[0], array.shape[1], shift, dtype, tensor, None, sample_shape)
 
     @classmethod
     def _from_dataset(cls, dataset: tf.data.Dataset, dtype: str) -> TrainingData:
@@ -175,6 +188,23 @@ class TrainingData:
                 yield self.array[start : start + rows]
         else:
             yield from self.dataset
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: str, alignment: int = 64) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on an ``alignment``-byte boundary.
+
+    TensorFlow's kernels require 64-byte aligned buffers; an array handed over by DLPack is
+    used in place, so it must be aligned from the start.
+
+    Example:
+        >>> aligned_empty((3, 5), "float32").ctypes.data % 64
+        0
+    """
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(size + alignment, np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset : offset + size].view(dtype).reshape(shape)
 
 
 def check_random_state(seed: Any) -> np.random.RandomState:

@@ -199,7 +199,8 @@ class GaussianMixture(BaseMixture):
     # EM hooks -----------------------------------------------------------------------------
 
     def _initial_parameters(self, data: TrainingData, rng: np.random.RandomState) -> tuple:
-        kind, dtype = self.covariance_type, data.dtype
+        # Parameters are float64 tensors whatever the data's dtype (see ops.STATISTICS_DTYPE).
+        kind, dtype = self.covariance_type, np.float64
         given = (self.weights_init, self.means_init, self.precisions_init)
         if any(v is None for v in given):
             if self.init_params == "kmeans":
@@ -287,7 +288,7 @@ class GaussianMixture(BaseMixture):
     def _iterate(self, data: TrainingData, params: tuple) -> tuple[tuple, float]:
         weights, means, _, prec_chol = params
         kind = self.covariance_type
-        reg_covar = tf.constant(self.reg_covar, data.dtype)
+        reg_covar = tf.constant(self.reg_covar, ops.STATISTICS_DTYPE)
         try:
             if data.array is not None:
                 per_row = data.n_features * (self.n_components if kind == "full" else 1)
@@ -307,11 +308,11 @@ class GaussianMixture(BaseMixture):
         return tuple(new), float(lower_bound)
 
     def _store(self, params: tuple, data: TrainingData) -> None:
-        weights, means, covariances, prec_chol = (np.asarray(p) for p in params)
-        self.weights_ = weights
-        self.means_ = (means.astype(np.float64) + data.shift).astype(data.dtype)
-        self.covariances_ = covariances
-        self.precisions_cholesky_ = prec_chol
+        weights, means, covariances, prec_chol = (np.asarray(p, np.float64) for p in params)
+        self.weights_ = weights.astype(data.dtype)
+        self.means_ = (means + data.shift).astype(data.dtype)
+        self.covariances_ = covariances.astype(data.dtype)
+        self.precisions_cholesky_ = prec_chol.astype(data.dtype)
         if data.sample_shape is not None:
             self.image_shape_ = tuple(int(s) for s in data.sample_shape)
 
@@ -359,10 +360,10 @@ class GaussianMixture(BaseMixture):
         x = self._as_rows(X)
         center = self.weights_.astype(np.float64) @ self.means_.astype(np.float64)
         dtype = str(self.means_.dtype)
-        params = (
-            tf.constant(self.weights_.astype(dtype)),
-            tf.constant((self.means_.astype(np.float64) - center).astype(dtype)),
-            tf.constant(self.precisions_cholesky_.astype(dtype)),
+        params = (  # float64, as in fitting; the samples are in the fitted dtype
+            tf.constant(self.weights_.astype(np.float64)),
+            tf.constant(self.means_.astype(np.float64) - center),
+            tf.constant(self.precisions_cholesky_.astype(np.float64)),
         )
         per_row = x.shape[1] * (self.n_components if self.covariance_type == "full" else 1)
         rows = max(64, ops_rows(per_row))

@@ -9,6 +9,7 @@ its loss and optimizers (non-saturating, Adam 2e-4 with beta_1 0.5) on the ring 
 - ``fit_batched``: the same with the batch-level pipeline of
   :func:`keras_gan.distribute.resumable_dataset` (each epoch gathered once, cut by a reshape);
 - ``fit_xla``: and ``jit_compile=True``;
+- ``fit_fused_graph``: the batch-level pipeline and 15 steps per call (below) without XLA;
 - ``fit_fused``: and 15 steps per call (``steps_per_call=15`` of ``resumable_dataset``, a
   ``(batch, 15, 2)`` element that ``GAN.train_step`` runs as 15 steps in one XLA call): what
   ``keras-gan train --model points`` does (195 steps an epoch, 15 per call);
@@ -166,6 +167,7 @@ CONFIGS: dict[str, Callable[[], Callable[[int], float]]] = {
     "fit_before": lambda: fit_runner("before", jit_compile=False, per_call=1),
     "fit_batched": lambda: fit_runner("batched", jit_compile=False, per_call=1),
     "fit_xla": lambda: fit_runner("batched", jit_compile=True, per_call=1),
+    "fit_fused_graph": lambda: fit_runner("batched", jit_compile=False, per_call=PER_CALL),
     "fit_fused": lambda: fit_runner("batched", jit_compile=True, per_call=PER_CALL),
     "hand_xla": hand_runner,
 }

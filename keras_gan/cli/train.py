@@ -33,9 +33,9 @@ from typing import Any
 
 from . import CommandError
 
-HELP = "train gan, dcgan, wgan, wgan_gp (or gmm) on an image dataset or a 2-D mixture"
+HELP = "train resize_conv, gan, dcgan, wgan, wgan_gp (or gmm) on images or a 2-D mixture"
 
-MODELS = ("gan", "dcgan", "wgan", "wgan_gp", "gmm")
+MODELS = ("resize_conv", "gan", "dcgan", "wgan", "wgan_gp", "gmm")
 POINT_DATASETS = ("ring", "grid")
 
 
@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     Example:
         >>> add_arguments(argparse.ArgumentParser())
     """
-    parser.add_argument("--model", choices=MODELS, default="dcgan", help="variant (default dcgan)")
+    parser.add_argument(
+        "--model", choices=MODELS, default="resize_conv", help="variant (default resize_conv)"
+    )
     parser.add_argument(
         "--dataset",
         default="fashion_mnist",
@@ -95,7 +97,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="loss pair (preset default)",
     )
     parser.add_argument("--ema-decay", type=float, help="EMA of generator weights, e.g. 0.999")
-    parser.add_argument("--width", type=_positive_int, default=64, help="DCGAN base width")
+    parser.add_argument(
+        "--width",
+        type=_positive_int,
+        help="base width of the convolutional networks (preset default: dcgan 64, resize_conv 16)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        default="float32",
+        help="Keras dtype policy of the networks (mixed_bfloat16 needs CPU bfloat16 support "
+        "such as AVX512_BF16 or AMX to be faster, mixed_float16 a GPU)",
+    )
     parser.add_argument("--tensorboard", action="store_true", help="log to OUT/tensorboard")
     parser.add_argument(
         "--strategy",
@@ -296,6 +309,7 @@ def run(args: argparse.Namespace) -> int:
             loss=args.loss,
             ema_decay=args.ema_decay,
             seed=seed,
+            precision=args.precision,
         )
     except DatasetError as error:
         raise CommandError(str(error)) from None
@@ -378,6 +392,7 @@ def run(args: argparse.Namespace) -> int:
         "steps": int(gan.g_optimizer.iterations.numpy()),
         "loss": gan.loss_pair.name,
         "ema_decay": gan.ema_decay,
+        "precision": args.precision,
         "strategy": args.strategy,
         "train_seconds": round(seconds, 2),
     }

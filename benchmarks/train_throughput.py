@@ -1,7 +1,7 @@
 """Training throughput: ``GAN.fit`` against hand-written ``tf.function`` loops, and each dtype
 policy against float32, side by side in one run.
 
-For each preset (``dcgan`` and ``resize_conv`` by default) three loops train the same two
+For each preset (``resize_conv`` and ``dcgan`` by default) three loops train the same two
 networks on the same batches with the preset's optimizers and loss:
 
 - ``ours``: ``keras_gan.GAN.fit`` (alternating updates: discriminator, then generator scored by
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per loop")
-    parser.add_argument("--models", nargs="+", default=["dcgan", "resize_conv"])
+    parser.add_argument("--models", nargs="+", default=["resize_conv", "dcgan"])
     parser.add_argument(
         "--precisions",
         nargs="+",

@@ -41,7 +41,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.losses import reduce_per_sample
-from keras_gan.models import build
+from keras_gan.models import PRESETS, build
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -161,15 +161,21 @@ def step_flops(gan) -> dict[str, float]:
     }
 
 
-def timed_rounds(loops: dict, rounds: int) -> dict[str, list[float]]:
-    """Warm each loop up once, then time ``rounds`` rounds, alternating between the loops."""
+def timed_rounds(loops: dict, rounds: int) -> tuple[dict[str, list[float]], float]:
+    """Warm each loop up once, then time ``rounds`` rounds, alternating between the loops.
+
+    Returns the seconds of each loop per round and the median float32 matmul FLOP/s measured
+    after each round (on a shared machine the peak moves with the load, like the loops).
+    """
     for run in loops.values():  # tracing and first-touch allocations
         run()
     seconds: dict[str, list[float]] = {name: [] for name in loops}
+    peaks = []
     for _ in range(rounds):
         for name, run in loops.items():
             seconds[name].append(run())
-    return seconds
+        peaks.append(matmul_flops(repeats=4))
+    return seconds, statistics.median(peaks)
 
 
 def main() -> None:
@@ -178,6 +184,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per loop")
     parser.add_argument("--models", nargs="+", default=["resize_conv", "dcgan"])
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=5,
+        help="also time fit compiled with this steps_per_execution (1 skips it)",
+    )
     parser.add_argument(
         "--precisions",
         nargs="+",
@@ -221,11 +233,11 @@ def main() -> None:
         f"{source}, batch {batch}, {args.steps} steps x {args.rounds} rounds, "
         f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
     )
-    peak = matmul_flops()
-    print(f"float32 matmul (2048^2): {peak / 1e9:.1f} GFLOP/s")
 
-    def report(title: str, seconds: dict[str, list[float]], flops: dict[str, float]) -> dict:
-        print(title)
+    def report(
+        title: str, seconds: dict[str, list[float]], flops: dict[str, float], peak: float
+    ) -> dict:
+        print(f"{title}; float32 matmul (2048^2) {peak / 1e9:.1f} GFLOP/s")
         rates = {}
         for name, times in seconds.items():
             rate = batch * args.steps / statistics.median(times)
@@ -241,19 +253,38 @@ def main() -> None:
         ours = build(name, image_shape=(28, 28, 1), seed=0)
         steps = make_plain_steps(ours, batch)
         loops = {"ours": lambda g=ours: fit_round(g)}
+        flops = step_flops(ours)
+        spe = args.steps_per_execution
+        if spe > 1:
+            multi = build(name, image_shape=(28, 28, 1), seed=0, compile=False)
+            preset = PRESETS[name]
+            multi.compile(
+                preset.d_optimizer(None),
+                preset.g_optimizer(None),
+                loss=preset.loss,
+                steps_per_execution=spe,
+            )
+            loops[f"ours_spe{spe}"] = lambda g=multi: fit_round(g)
+            flops[f"ours_spe{spe}"] = flops["ours"]
         loops.update({key: (lambda s=s: plain_round(s)) for key, s in steps.items()})
-        seconds = timed_rounds(loops, args.rounds)
+        seconds, peak = timed_rounds(loops, args.rounds)
         g, d = forward_macs(ours.generator), forward_macs(ours.discriminator)
         rates = report(
             f"{name}: {g / 1e6:.1f}M generator and {d / 1e6:.1f}M discriminator multiply-adds "
             "per image",
             seconds,
-            step_flops(ours),
+            flops,
+            peak,
         )
         print(
             f"  ratio ours/plain_alternating (same maths): "
             f"{rates['ours'] / rates['plain_alternating']:.3f}"
         )
+        if spe > 1:
+            print(
+                f"  ratio ours_spe{spe}/plain_alternating (same maths, {spe} steps per call): "
+                f"{rates[f'ours_spe{spe}'] / rates['plain_alternating']:.3f}"
+            )
         print(
             f"  ratio ours/plain_tutorial (tutorial loop): "
             f"{rates['ours'] / rates['plain_tutorial']:.3f}"
@@ -269,9 +300,9 @@ def main() -> None:
             keras.config.set_dtype_policy("float32")
         loops[policy] = lambda g=gan: fit_round(g)
         flops[policy] = step_flops(gan)["ours"]
-    seconds = timed_rounds(loops, args.rounds)
+    seconds, peak = timed_rounds(loops, args.rounds)
     rates = report(
-        f"{name} with fit under each dtype policy (FLOPs counted as float32)", seconds, flops
+        f"{name} with fit under each dtype policy (FLOPs counted as float32)", seconds, flops, peak
     )
     if "float32" in rates:
         for policy, rate in rates.items():

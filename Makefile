@@ -1,6 +1,8 @@
 # Two entry points for a fresh machine:
-#   make demo   train a small DCGAN on Fashion-MNIST, write sample grids, export it
-#               (SavedModel + ONNX) and sample the export through onnxruntime
+#   make demo   train the default image preset (resize_conv) on Fashion-MNIST, write sample
+#               grids, evaluate it beside the real-data floor (training the feature
+#               classifier once and caching it), export it (SavedModel + ONNX) and sample
+#               the export through onnxruntime
 #   make test   run the test suite
 # Both create .venv and install what they need, the Debian data package included
 # where apt-get is available.
@@ -11,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := /usr/share/datasets/fashion-mnist
 RUN ?= runs/demo
-EPOCHS ?= 3
+EPOCHS ?= 4
 
 .PHONY: demo test data install lint clean
 
@@ -35,12 +37,14 @@ data:
 	fi
 
 demo: $(STAMP) data
-	$(BIN)/keras-gan train --model dcgan --dataset fashion_mnist --epochs $(EPOCHS) \
+	$(BIN)/keras-gan train --model resize_conv --dataset fashion_mnist --epochs $(EPOCHS) \
 		--batch-size 128 --seed 0 --out $(RUN) --overwrite
+	$(BIN)/keras-gan evaluate $(RUN) --dataset fashion_mnist --num-samples 10000
 	$(BIN)/keras-gan export $(RUN) --format all --out $(RUN)/export
 	$(BIN)/keras-gan sample $(RUN)/export -n 64 --seed 0 --out $(RUN)/onnx_samples.png
 	@echo "Sample grids: $(RUN)/samples/ ; loss curves: $(RUN)/loss.png ;" \
-	      "exported model: $(RUN)/export/ ; onnxruntime samples: $(RUN)/onnx_samples.png"
+	      "evaluation: $(RUN)/evaluation.md ; exported model: $(RUN)/export/ ;" \
+	      "onnxruntime samples: $(RUN)/onnx_samples.png"
 
 test: $(STAMP) data
 	$(BIN)/pytest

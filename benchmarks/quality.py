@@ -12,9 +12,20 @@ floor's, both measured in this run. Sample grids and per-model reports go to ``-
 one epoch on a prefix of the data (``budget * epochs * 60000`` images), so the same script
 serves a quick check (``--budget 0.05``) and a long run (``--budget 10``).
 
+``--minutes 5 15 30 60`` is the frontier mode instead: each GAN preset trains for that many
+minutes of wall-clock training time (evaluation excluded), in ONE run per model that is scored
+at each budget on the way (so the 60-minute figure continues the 30-minute model). After each
+budget the model is saved to ``--out/<model>/checkpoint.keras`` with its training seconds, and
+the row goes to ``--out/frontier.json``; ``--resume`` skips the measured budgets and continues
+training from the checkpoint, so the long budgets can run in parts. Each budget writes
+``--out/<model>/<m>min/`` (evaluation report and ``samples.png``), and the run rewrites
+``--out/frontier.md`` (the table) and ``--out/frontier.png`` (FID, recall and coverage against
+minutes) from every row measured so far.
+
 Example:
     $ python benchmarks/quality.py --budget 0.05 --num-samples 2000
     $ python benchmarks/quality.py --budget 1 --models gmm dcgan wgan_gp
+    $ python benchmarks/quality.py --minutes 5 15 30 --models resize_conv dcgan --resume
 """
 
 from __future__ import annotations
@@ -32,8 +43,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 #: Epochs of each GAN preset at --budget 1 (on 60,000 images).
-BASE = {"gan": 10, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
-MODELS = ("gmm", "gan", "dcgan", "wgan", "wgan_gp")
+BASE = {"gan": 10, "resize_conv": 3, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
+MODELS = ("gmm", "gan", "resize_conv", "dcgan", "wgan", "wgan_gp")
 TRAIN_IMAGES = 60_000
 
 
@@ -67,7 +78,7 @@ def train_gmm(budget: float, seed: int) -> tuple[Any, dict[str, Any]]:
 
 
 def train_gan(
-    name: str, budget: float, seed: int, batch_size: int, width: int
+    name: str, budget: float, seed: int, batch_size: int, width: int | None
 ) -> tuple[Any, dict[str, Any]]:
     """Train a preset with ``fit``; its sampling generator and settings."""
     import keras
@@ -87,6 +98,207 @@ def train_gan(
     return gan.sampling_generator, settings
 
 
+class TimeBudget:
+    """Stops ``fit`` once the training seconds (counted from ``already`` on) reach ``seconds``.
+
+    Only time inside ``fit`` counts, checked after every batch; ``seconds_trained`` holds the
+    total when ``fit`` returns.
+
+    Example:
+        >>> budget = TimeBudget(300.0, already=0.0)
+        >>> budget.seconds_trained
+        0.0
+    """
+
+    def __init__(self, seconds: float, already: float = 0.0) -> None:
+        import keras
+
+        class _Callback(keras.callbacks.Callback):
+            def on_train_begin(inner, logs: Any = None) -> None:
+                self._started = time.perf_counter()
+
+            def on_train_batch_end(inner, batch: int, logs: Any = None) -> None:
+                if self._elapsed() >= self.seconds:
+                    inner.model.stop_training = True
+
+            def on_train_end(inner, logs: Any = None) -> None:
+                self.seconds_trained = self._elapsed()
+                self._started = None
+
+        self.seconds = float(seconds)
+        self.seconds_trained = float(already)
+        self._started: float | None = None
+        self.callback = _Callback()
+
+    def _elapsed(self) -> float:
+        if self._started is None:
+            return self.seconds_trained
+        return self.seconds_trained + time.perf_counter() - self._started
+
+
+def _write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+FRONTIER_COLUMNS = [
+    ("FID", "fid", "{:.2f}"),
+    ("FID/floor", None, "{:.1f}"),
+    ("precision", "precision", "{:.3f}"),
+    ("recall", "recall", "{:.3f}"),
+    ("density", "density", "{:.3f}"),
+    ("coverage", "coverage", "{:.3f}"),
+    ("classes", "classes_hit", "{:.0f}"),
+    ("class KL", "class_kl", "{:.3f}"),
+    ("steps", "steps", "{:.0f}"),
+]
+
+
+def frontier_table(record: dict[str, Any]) -> str:
+    """The markdown table of every measured (model, minutes) row, with the floor first.
+
+    Example:
+        >>> rec = {"floor": {"fid": 0.5}, "rows": {}, "num_samples": 10}
+        >>> frontier_table(rec).splitlines()[0]
+        '| model | minutes | FID | FID/floor | precision | recall | density | coverage | classes | class KL | steps |'
+    """  # noqa: E501
+    floor = record["floor"]
+    head = "| model | minutes | " + " | ".join(c[0] for c in FRONTIER_COLUMNS) + " |"
+    lines = [head, "|---" * (len(FRONTIER_COLUMNS) + 2) + "|"]
+    entries = [("floor (real train)", "-", {**floor, "steps": math.nan})]
+    for model, budgets in record["rows"].items():
+        for minutes in sorted(budgets, key=float):
+            entries.append((model, minutes, budgets[minutes]))
+    for model, minutes, row in entries:
+        cells = []
+        for _, key, fmt in FRONTIER_COLUMNS:
+            value = row["fid"] / floor["fid"] if key is None else row.get(key, math.nan)
+            cells.append(fmt.format(value) if math.isfinite(value) else "-")
+        lines.append(f"| {model} | {minutes} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def frontier_plot(record: dict[str, Any], path: Path) -> None:
+    """FID (log scale) and recall/coverage against training minutes, one line per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_fid, ax_rc) = plt.subplots(1, 2, figsize=(10, 4))
+    for model, budgets in record["rows"].items():
+        minutes = sorted(budgets, key=float)
+        x = [float(m) for m in minutes]
+        (line,) = ax_fid.plot(x, [budgets[m]["fid"] for m in minutes], "o-", label=model)
+        color = line.get_color()
+        ax_rc.plot(x, [budgets[m]["recall"] for m in minutes], "o-", color=color, label=model)
+        ax_rc.plot(x, [budgets[m]["coverage"] for m in minutes], "s--", color=color)
+    ax_fid.axhline(record["floor"]["fid"], color="grey", lw=0.8, ls=":", label="floor")
+    ax_fid.set(xlabel="minutes of training", ylabel="FID (classifier features)", yscale="log")
+    ax_rc.set(xlabel="minutes of training", ylabel="recall (o-) / coverage (s--)", ylim=(0, 1))
+    ax_fid.legend()
+    ax_rc.legend()
+    fig.suptitle(f"Fashion-MNIST, {record['num_samples']} samples vs the test split")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: Any) -> None:
+    """Train each preset for ``args.minutes`` (cumulative), scoring and saving at each budget."""
+    import keras
+
+    from keras_gan.data import load_images
+    from keras_gan.metrics.evaluation import GeneratorSampler, evaluate
+    from keras_gan.models import build
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record_path = out / "frontier.json"
+    record: dict[str, Any] = {"rows": {}}
+    if args.resume and record_path.is_file():
+        record = json.loads(record_path.read_text())
+    elif record_path.is_file() and not args.resume:
+        raise SystemExit(f"{record_path} exists: pass --resume to continue it, or another --out")
+    record.update(
+        num_samples=args.num_samples,
+        classifier=classifier.info["key"],
+        classifier_accuracy=classifier.accuracy,
+        floor={k: float(v) for k, v in floor.items()},
+        batch_size=args.batch_size,
+        cpu_count=os.cpu_count(),
+    )
+    budgets = sorted(args.minutes)
+    for name in args.models:
+        rows = record["rows"].setdefault(name, {})
+        todo = [m for m in budgets if f"{m:g}" not in rows]
+        if not todo:
+            print(f"{name}: every budget measured", flush=True)
+            continue
+        model_dir = out / name
+        model_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint, progress_path = model_dir / "checkpoint.keras", model_dir / "progress.json"
+        seconds = 0.0
+        if args.resume and checkpoint.is_file() and progress_path.is_file():
+            gan = keras.models.load_model(checkpoint)
+            seconds = float(json.loads(progress_path.read_text())["train_seconds"])
+            print(f"{name}: resuming at {seconds / 60:.1f} min", flush=True)
+        else:
+            keras.utils.set_random_seed(args.seed)
+            gan = build(name, image_shape=(28, 28, 1), seed=args.seed, width=args.width)
+        step_batch = args.batch_size * gan.discriminator_steps
+        for minutes in todo:
+            if seconds < minutes * 60:
+                budget = TimeBudget(minutes * 60, already=seconds)
+                part = int(gan.g_optimizer.iterations.numpy())
+                dataset = load_images(
+                    "fashion_mnist", "train", batch_size=step_batch, seed=args.seed + part
+                )
+                print(f"{name}: training to {minutes:g} min", flush=True)
+                gan.fit(dataset, epochs=10_000, verbose=0, callbacks=[budget.callback])
+                seconds = budget.seconds_trained
+                tmp = model_dir / f".checkpoint.tmp-{os.getpid()}.keras"
+                gan.save(tmp)
+                os.replace(tmp, checkpoint)
+                _write_json_atomic(progress_path, {"train_seconds": seconds})
+            generator = gan.sampling_generator
+            sampler = GeneratorSampler(
+                lambda z, g=generator: np.asarray(g(z, training=False)),
+                gan.latent_dim,
+                "keras",
+                name,
+            )
+            report = evaluate(
+                sampler,
+                "fashion_mnist",
+                args.num_samples,
+                model_dir / f"{minutes:g}min",
+                classifier=classifier,
+                reference=reference,
+                seed=args.seed,
+                floor=False,
+            )
+            steps = int(gan.g_optimizer.iterations.numpy())
+            rows[f"{minutes:g}"] = {
+                **{k: float(v) for k, v in report["metrics"].items()},
+                "train_seconds": seconds,
+                "steps": steps,
+            }
+            _write_json_atomic(record_path, record)
+            table = frontier_table(record)
+            (out / "frontier.md").write_text(table + "\n")
+            frontier_plot(record, out / "frontier.png")
+            print(
+                f"  {name} {minutes:g} min ({steps} steps): FID {report['metrics']['fid']:.2f}, "
+                f"classes {report['metrics']['classes_hit']:.0f}",
+                flush=True,
+            )
+    print(frontier_table(record))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Train, evaluate and print the table.
 
@@ -102,8 +314,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--width",
         type=int,
-        default=64,
-        help="DCGAN base width (64: the preset's; 16 costs about 1/16 of the convolutions)",
+        default=None,
+        help="base width of the convolutional presets (default: each preset's; dcgan 64, "
+        "where 16 costs about 1/16 of the convolutions)",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        nargs="+",
+        help="frontier mode: train each GAN preset for these minutes of training, scoring at each",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="frontier mode: continue from --out's checkpoints"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/quality", help="grids and reports (runs/quality)")
@@ -116,6 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.budget > 0:
         parser.error(f"--budget must be positive, got {args.budget}")
+    if args.minutes is not None:
+        if any(not m > 0 for m in args.minutes):
+            parser.error(f"--minutes must be positive, got {args.minutes}")
+        if "gmm" in args.models:
+            if args.models == list(MODELS):
+                args.models = [m for m in MODELS if m != "gmm"]
+            else:
+                parser.error("--minutes trains GAN presets only; leave gmm out of --models")
 
     from keras_gan.metrics import load_classifier
     from keras_gan.metrics.evaluation import (
@@ -139,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     floor = compute_metrics(
         reference.features, reference.probs, reference.train_features, reference.train_probs
     )
+    if args.minutes is not None:
+        frontier(args, classifier, reference, floor)
+        print(f"total {time.perf_counter() - started:.0f} s")
+        return 0
     rows: dict[str, dict[str, Any]] = {"floor (real train)": {**floor, "train_s": 0.0}}
     for name in args.models:
         print(f"training {name} (budget {args.budget})", flush=True)
@@ -183,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     floor_fid = rows["floor (real train)"]["fid"]
     lines = [
-        f"budget {args.budget}, DCGAN width {args.width}, {args.num_samples} samples per model "
-        "vs the 10,000 test images; "
+        f"budget {args.budget}, width {args.width or 'preset'}, {args.num_samples} samples per "
+        "model vs the 10,000 test images; "
         f"classifier {classifier.info['key']} (test accuracy {classifier.accuracy:.4f})",
         "| model | " + " | ".join(c[0] for c in columns) + " |",
         "|---" * (len(columns) + 1) + "|",

@@ -1,20 +1,30 @@
-"""DCGAN training throughput: ``GAN.fit`` against hand-written ``tf.function`` loops, side by side.
+"""Training throughput: ``GAN.fit`` against hand-written ``tf.function`` loops, and each dtype
+policy against float32, side by side in one run.
 
-Three loops train the same two networks (the DCGAN preset's) on the same batches with the same
-optimizers (Adam 2e-4, beta_1 0.5) and the same non-saturating loss:
+For each preset (``resize_conv`` and ``dcgan`` by default) three loops train the same two
+networks on the same batches with the preset's optimizers and loss:
 
 - ``ours``: ``keras_gan.GAN.fit`` (alternating updates: discriminator, then generator scored by
-  the updated discriminator with the discriminator frozen);
-- ``plain_alternating``: a hand-written ``tf.function`` step doing exactly that maths;
+  the updated discriminator with the discriminator frozen, then the generator EMA if the preset
+  keeps one);
+- ``plain_alternating``: a hand-written ``tf.function`` step doing EXACTLY that maths: the same
+  stateless latent draws, the discriminator called with ``training=True`` in both updates (its
+  dropout is active in the generator update too, as in ``fit``; freezing it only keeps its
+  variables out of the generator's gradient), the same per-sample losses and reductions, the
+  same EMA;
 - ``plain_tutorial``: the TensorFlow DCGAN tutorial's step (two tapes around ONE forward pass,
-  simultaneous updates), which skips the second discriminator pass.
+  simultaneous updates), which skips the second discriminator pass: less work, other maths.
+
+Then ``fit`` of the default preset under each Keras dtype policy (``float32``,
+``mixed_bfloat16``, ``mixed_float16``), with the speed ratio against float32.
 
 Rounds alternate between the loops after a warm-up, and the median images/s of each is printed
-with the ratios ours/plain, plus the achieved FLOP/s (analytic count of each step's convolutions
-and dense layers) as a fraction of a float32 matmul's FLOP/s measured in the same run.
+with the ratios, plus the achieved FLOP/s (analytic count of each step's convolutions and dense
+layers) as a fraction of a float32 matmul's FLOP/s measured in the same run.
 
 Example:
     $ python benchmarks/train_throughput.py --batch-size 256 --steps 20 --rounds 5
+    $ python benchmarks/train_throughput.py --models resize_conv --precisions float32
 """
 
 from __future__ import annotations
@@ -30,7 +40,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_gan.models import build
+from keras_gan.losses import reduce_per_sample
+from keras_gan.models import PRESETS, build
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def forward_macs(model: keras.Model) -> int:
@@ -63,60 +76,106 @@ def matmul_flops(n: int = 2048, repeats: int = 10) -> float:
     return 2.0 * n**3 * repeats / (time.perf_counter() - started)
 
 
-def make_plain_steps(generator, discriminator, latent_dim, batch):
-    """The two hand-written loops (fresh optimizers per loop)."""
-    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+def make_plain_steps(reference, batch: int) -> dict:
+    """The two hand-written loops over fresh copies of ``reference``'s networks and optimizers."""
+    loss = reference.loss_pair
 
-    def d_loss_fn(real_out, fake_out):
-        return bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+    def copies():
+        generator = keras.models.clone_model(reference.generator)
+        generator.set_weights(reference.generator.get_weights())
+        discriminator = keras.models.clone_model(reference.discriminator)
+        discriminator.set_weights(reference.discriminator.get_weights())
+        g_opt = reference.g_optimizer.__class__.from_config(reference.g_optimizer.get_config())
+        d_opt = reference.d_optimizer.__class__.from_config(reference.d_optimizer.get_config())
+        g_opt.build(generator.trainable_variables)
+        d_opt.build(discriminator.trainable_variables)
+        return generator, discriminator, g_opt, d_opt
 
-    def g_loss_fn(fake_out):
-        return bce(tf.ones_like(fake_out), fake_out)
-
-    g_opt, d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5), keras.optimizers.Adam(2e-4, beta_1=0.5)
-    g_opt.build(generator.trainable_variables)
-    d_opt.build(discriminator.trainable_variables)
+    generator, discriminator, g_opt, d_opt = copies()
 
     @tf.function
     def tutorial(images):
-        noise = tf.random.normal([batch, latent_dim])
+        noise = tf.random.normal([batch, reference.latent_dim])
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = generator(noise, training=True)
             real_out = discriminator(images, training=True)
             fake_out = discriminator(fake, training=True)
-            g_loss = g_loss_fn(fake_out)
-            d_loss = d_loss_fn(real_out, fake_out)
+            g_loss = tf.reduce_mean(loss.generator_loss(fake_out))
+            d_loss = tf.reduce_mean(loss.discriminator_loss(real_out, fake_out))
         g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
         d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
         g_opt.apply(g_grads, generator.trainable_variables)
         d_opt.apply(d_grads, discriminator.trainable_variables)
         return g_loss, d_loss
 
-    g_opt2, d_opt2 = (
-        keras.optimizers.Adam(2e-4, beta_1=0.5),
-        keras.optimizers.Adam(2e-4, beta_1=0.5),
-    )
-    g_opt2.build(generator.trainable_variables)
-    d_opt2.build(discriminator.trainable_variables)
+    gen2, disc2, g_opt2, d_opt2 = copies()
+    ema = None
+    if reference.ema_generator is not None:
+        ema = keras.models.clone_model(gen2)
+        ema.set_weights(gen2.get_weights())
+    decay = reference.ema_decay
+    seed = reference.seed
 
     @tf.function
     def alternating(images):
-        noise = tf.random.normal([batch, latent_dim])
+        step = tf.cast(g_opt2.iterations, tf.int64)
+        noise = tf.random.stateless_normal(
+            [tf.shape(images)[0], reference.latent_dim],
+            seed=tf.stack([tf.constant(seed, tf.int64), step * 64]),
+        )
         with tf.GradientTape() as g_tape:
-            fake = generator(noise, training=True)
+            fake = gen2(noise, training=True)
         with tf.GradientTape() as d_tape:
-            real_out = discriminator(images, training=True)
-            fake_out = discriminator(tf.stop_gradient(fake), training=True)
-            d_loss = d_loss_fn(real_out, fake_out)
-        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
-        d_opt2.apply(d_grads, discriminator.trainable_variables)
+            real_out = disc2(images, training=True)
+            fake_out = disc2(tf.stop_gradient(fake), training=True)
+            d_loss = reduce_per_sample(loss.discriminator_loss(real_out, fake_out))
+        d_grads = d_tape.gradient(d_loss, disc2.trainable_variables)
+        d_opt2.apply(d_grads, disc2.trainable_variables)
         with g_tape:
-            g_loss = g_loss_fn(discriminator(fake, training=False))
-        g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
-        g_opt2.apply(g_grads, generator.trainable_variables)
+            g_loss = reduce_per_sample(loss.generator_loss(disc2(fake, training=True)))
+        g_grads = g_tape.gradient(g_loss, gen2.trainable_variables)
+        g_opt2.apply(g_grads, gen2.trainable_variables)
+        if ema is not None:
+            trainable = {id(v) for v in gen2.trainable_variables}
+            for average, value in zip(ema.weights, gen2.weights, strict=True):
+                if id(value) in trainable:
+                    average.assign(decay * average + (1.0 - decay) * value)
+                else:
+                    average.assign(value)
         return g_loss, d_loss
 
-    return {"plain_tutorial": tutorial, "plain_alternating": alternating}
+    return {"plain_alternating": alternating, "plain_tutorial": tutorial}
+
+
+def step_flops(gan) -> dict[str, float]:
+    """Training FLOPs per image of each loop (forward = 1x, backward = 2x the multiply-adds).
+
+    ours / alternating: G fwd+bwd, D fwd+bwd on real and fake, D fwd + input-bwd for the G step;
+    the tutorial skips the second D pass (its G step reuses the D forward on fakes).
+    """
+    g, d = forward_macs(gan.generator), forward_macs(gan.discriminator)
+    return {
+        "ours": 2 * (3 * g + 8 * d),
+        "plain_alternating": 2 * (3 * g + 8 * d),
+        "plain_tutorial": 2 * (3 * g + 5 * d),
+    }
+
+
+def timed_rounds(loops: dict, rounds: int) -> tuple[dict[str, list[float]], float]:
+    """Warm each loop up once, then time ``rounds`` rounds, alternating between the loops.
+
+    Returns the seconds of each loop per round and the median float32 matmul FLOP/s measured
+    after each round (on a shared machine the peak moves with the load, like the loops).
+    """
+    for run in loops.values():  # tracing and first-touch allocations
+        run()
+    seconds: dict[str, list[float]] = {name: [] for name in loops}
+    peaks = []
+    for _ in range(rounds):
+        for name, run in loops.items():
+            seconds[name].append(run())
+        peaks.append(matmul_flops(repeats=4))
+    return seconds, statistics.median(peaks)
 
 
 def main() -> None:
@@ -124,6 +183,20 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per loop")
+    parser.add_argument("--models", nargs="+", default=["resize_conv", "dcgan"])
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=5,
+        help="also time fit compiled with this steps_per_execution (1 skips it)",
+    )
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=PRECISIONS,
+        default=list(PRECISIONS),
+        help="dtype policies timed with fit on the first --models preset",
+    )
     args = parser.parse_args()
     batch = args.batch_size
 
@@ -142,62 +215,98 @@ def main() -> None:
     # tens of seconds here, charged to the fit() round.
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
     dataset = dataset.repeat().prefetch(tf.data.AUTOTUNE)
-
-    ours = build("dcgan", image_shape=(28, 28, 1), seed=0)
-    # Separate copies of the same networks for the plain loops, so optimizer states stay apart.
-    plain = build("dcgan", image_shape=(28, 28, 1), seed=0, compile=False)
-    steps = make_plain_steps(plain.generator, plain.discriminator, plain.latent_dim, batch)
     iterator = iter(dataset)
 
-    def run_ours() -> float:
+    def fit_round(gan) -> float:
         started = time.perf_counter()
-        ours.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0, shuffle=False)
+        gan.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0, shuffle=False)
         return time.perf_counter() - started
 
-    def run_plain(step) -> float:
+    def plain_round(step) -> float:
         started = time.perf_counter()
         for _ in range(args.steps):
             out = step(next(iterator))
         float(out[0])
         return time.perf_counter() - started
 
-    loops = {"ours": run_ours, **{k: (lambda s=s: run_plain(s)) for k, s in steps.items()}}
-    for run in loops.values():  # warm-up: tracing and first-touch allocations
-        run()
-    seconds: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(args.rounds):
-        for name, run in loops.items():
-            seconds[name].append(run())
-    peak = matmul_flops()
-
-    g, d = forward_macs(ours.generator), forward_macs(ours.discriminator)
-    # Training FLOPs per image, forward = 1x, backward = 2x the forward's multiply-adds:
-    # ours / alternating: G fwd+bwd, D fwd+bwd on real and fake, D fwd+input-bwd for the G step.
-    # tutorial: the same without the second D pass (its G step reuses the D forward on fakes).
-    flops = {
-        "ours": 2 * (3 * g + 8 * d),
-        "plain_alternating": 2 * (3 * g + 8 * d),
-        "plain_tutorial": 2 * (3 * g + 5 * d),
-    }
     print(
-        f"DCGAN on {source}, batch {batch}, {args.steps} steps x {args.rounds} rounds, "
+        f"{source}, batch {batch}, {args.steps} steps x {args.rounds} rounds, "
         f"{os.cpu_count()} CPU cores, TensorFlow {tf.__version__}, Keras {keras.__version__}"
     )
-    print(f"float32 matmul (2048^2): {peak / 1e9:.1f} GFLOP/s")
-    rates = {}
-    for name, times in seconds.items():
-        rate = batch * args.steps / statistics.median(times)
-        rates[name] = rate
-        achieved = rate * flops[name]
-        print(
-            f"{name:18s} {rate:8.1f} images/s  {achieved / 1e9:6.1f} GFLOP/s "
-            f"({achieved / peak:.2f} of matmul)"
+
+    def report(
+        title: str, seconds: dict[str, list[float]], flops: dict[str, float], peak: float
+    ) -> dict:
+        print(f"{title}; float32 matmul (2048^2) {peak / 1e9:.1f} GFLOP/s")
+        rates = {}
+        for name, times in seconds.items():
+            rate = batch * args.steps / statistics.median(times)
+            rates[name] = rate
+            achieved = rate * flops[name]
+            print(
+                f"  {name:18s} {rate:8.1f} images/s  {achieved / 1e9:6.1f} GFLOP/s "
+                f"({achieved / peak:.3f} of float32 matmul)"
+            )
+        return rates
+
+    for name in args.models:
+        ours = build(name, image_shape=(28, 28, 1), seed=0)
+        steps = make_plain_steps(ours, batch)
+        loops = {"ours": lambda g=ours: fit_round(g)}
+        flops = step_flops(ours)
+        spe = args.steps_per_execution
+        if spe > 1:
+            multi = build(name, image_shape=(28, 28, 1), seed=0, compile=False)
+            preset = PRESETS[name]
+            multi.compile(
+                preset.d_optimizer(None),
+                preset.g_optimizer(None),
+                loss=preset.loss,
+                steps_per_execution=spe,
+            )
+            loops[f"ours_spe{spe}"] = lambda g=multi: fit_round(g)
+            flops[f"ours_spe{spe}"] = flops["ours"]
+        loops.update({key: (lambda s=s: plain_round(s)) for key, s in steps.items()})
+        seconds, peak = timed_rounds(loops, args.rounds)
+        g, d = forward_macs(ours.generator), forward_macs(ours.discriminator)
+        rates = report(
+            f"{name}: {g / 1e6:.1f}M generator and {d / 1e6:.1f}M discriminator multiply-adds "
+            "per image",
+            seconds,
+            flops,
+            peak,
         )
-    same = rates["ours"] / rates["plain_alternating"]
-    print(f"ratio ours/plain_alternating (same maths): {same:.3f}")
-    print(
-        f"ratio ours/plain_tutorial (tutorial loop): {rates['ours'] / rates['plain_tutorial']:.3f}"
+        print(
+            f"  ratio ours/plain_alternating (same maths): "
+            f"{rates['ours'] / rates['plain_alternating']:.3f}"
+        )
+        if spe > 1:
+            print(
+                f"  ratio ours_spe{spe}/plain_alternating (same maths, {spe} steps per call): "
+                f"{rates[f'ours_spe{spe}'] / rates['plain_alternating']:.3f}"
+            )
+        print(
+            f"  ratio ours/plain_tutorial (tutorial loop): "
+            f"{rates['ours'] / rates['plain_tutorial']:.3f}"
+        )
+
+    name = args.models[0]
+    loops, flops = {}, {}
+    for policy in args.precisions:
+        keras.config.set_dtype_policy(policy)
+        try:
+            gan = build(name, image_shape=(28, 28, 1), seed=0)
+        finally:
+            keras.config.set_dtype_policy("float32")
+        loops[policy] = lambda g=gan: fit_round(g)
+        flops[policy] = step_flops(gan)["ours"]
+    seconds, peak = timed_rounds(loops, args.rounds)
+    rates = report(
+        f"{name} with fit under each dtype policy (FLOPs counted as float32)", seconds, flops, peak
     )
+    if "float32" in rates:
+        for policy, rate in rates.items():
+            print(f"  ratio {policy}/float32: {rate / rates['float32']:.3f}")
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
             "Cannot tell the generator's latent size: build it or call it once first. "
             f"Received: input_shape={_input_shape(generator)}"
         )
+    generator = float32_copy(generator)
     output = generator(np.zeros((1, latent_dim), np.float32), training=False)
     if isinstance(output, (list, tuple, dict)):
         raise ValueError(
@@ -139,6 +140,37 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
             f"The generator's output must be at least [batch, D]. Received: shape={output.shape}"
         )
     return ExportSource(generator, int(latent_dim), output_shape, kind, epochs)
+
+
+def float32_copy(generator: keras.Model) -> keras.Model:
+    """The generator itself when every layer computes in float32, else a float32 copy.
+
+    A generator trained under a mixed dtype policy (``mixed_bfloat16``, ``mixed_float16``)
+    keeps float32 variables but computes in half precision; ONNX runtimes lack half-precision
+    kernels for many ops (bfloat16 MatMul, for one), so the export computes in float32 with the
+    same weights: it takes and returns float32 and differs from the Keras model by the half
+    precision's rounding only.
+
+    Example:
+        >>> float32_copy(generator) is generator  # doctest: +SKIP
+        True
+    """
+    layers = generator._flatten_layers(include_self=False)
+    if all(getattr(layer, "compute_dtype", "float32") == "float32" for layer in layers):
+        return generator
+
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
+        return layer.__class__.from_config({**layer.get_config(), "dtype": "float32"})
+
+    try:
+        copy = keras.models.clone_model(generator, clone_function=clone)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"the generator computes in {generator.compute_dtype} and could not be rebuilt in "
+            f"float32 for export ({error}); build it under the float32 policy"
+        ) from None
+    copy.set_weights(generator.get_weights())
+    return copy
 
 
 def _gan_kind(model: Any) -> str:

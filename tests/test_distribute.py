@@ -228,7 +228,8 @@ def test_nan_data_stops_training_and_keeps_the_last_good_backup(tmp_path, monkey
 
     monkeypatch.setattr(data_module, "load_arrays", load_arrays)
     out = tmp_path / "run"
-    args = ["train", "--dataset", "nan-images", "--out", str(out), "--epochs", "2"]
+    args = ["train", "--model", "dcgan", "--dataset", "nan-images", "--out", str(out)]
+    args += ["--epochs", "2"]
     args += ["--batch-size", str(batch), "--width", "4", "--latent-dim", "4"]
     args += ["--seed", str(seed), "--backup-every", "1"]
     assert main(args) == 2

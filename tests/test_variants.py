@@ -13,7 +13,7 @@ import keras_gan.losses as L
 from keras_gan.data import mixture_of_gaussians
 from keras_gan.models import GAN, PRESETS, build
 
-VARIANTS = ("gan", "dcgan", "wgan", "wgan_gp")
+VARIANTS = ("gan", "dcgan", "resize_conv", "wgan", "wgan_gp")
 SHAPE = (8, 8, 1)
 
 
@@ -128,6 +128,20 @@ def test_presets_follow_their_papers():
     assert "Conv2DTranspose" in _layer_types(dcgan.generator)
     assert float(dcgan.d_optimizer.learning_rate) == pytest.approx(2e-4)
     assert float(dcgan.d_optimizer.beta_1) == pytest.approx(0.5)
+
+    fast = build("resize_conv", image_shape=(28, 28, 1), seed=0)
+    # Artefact-free upsampling: resize then convolve (no transposed convolution), and every
+    # strided discriminator kernel a multiple of its stride.
+    assert "Conv2DTranspose" not in _layer_types(fast.generator)
+    assert "UpSampling2D" in _layer_types(fast.generator)
+    for layer in fast.discriminator.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            assert layer.kernel_size[0] % layer.strides[0] == 0
+    assert fast.latent_dim == 64 and fast.generator.get_layer("conv1").filters == 16
+    assert fast.discriminator.get_layer("conv0").filters == 32
+    assert isinstance(fast.loss_pair, L.NonSaturatingLoss) and fast.ema_generator is None
+    tutorial = build("dcgan", image_shape=(28, 28, 1), compile=False)
+    assert fast.generator.count_params() < tutorial.generator.count_params() / 4
 
     wgan = _build("wgan")
     assert isinstance(wgan.loss_pair, L.WassersteinLoss)

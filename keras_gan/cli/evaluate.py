@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--classifier-epochs",
         type=int,
         default=7,
-        help="training epochs of the classifier (selects the cache entry; default: 6)",
+        help="training epochs of the classifier (selects the cache entry; default: 7)",
     )
     parser.add_argument(
         "--classifier-batch-size",

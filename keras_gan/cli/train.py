@@ -42,12 +42,12 @@ from keras_gan import rundir
 
 from . import CommandError
 
-HELP = "train gan, dcgan, wgan, wgan_gp (or gmm) on an image dataset or a 2-D mixture"
+HELP = "train resize_conv, gan, dcgan, wgan, wgan_gp (or gmm) on images or a 2-D mixture"
 
-MODELS = ("gan", "dcgan", "wgan", "wgan_gp", "points", "gmm")
+MODELS = ("resize_conv", "gan", "dcgan", "wgan", "wgan_gp", "points", "gmm")
 POINT_DATASETS = ("ring", "grid")
 #: ``--model`` when it is not given: the recommended preset for the kind of data.
-DEFAULT_IMAGE_MODEL = "dcgan"
+DEFAULT_IMAGE_MODEL = "resize_conv"
 DEFAULT_POINT_MODEL = "points"
 
 # Settings a resumed run keeps (the recorded ones are its defaults): setting -> flag.
@@ -64,10 +64,11 @@ RESUME_SETTINGS = {
     "discriminator_steps": "--discriminator-steps",
     "loss": "--loss",
     "ema_decay": "--ema-decay",
+    "precision": "--precision",
 }
 # Defaults applied after the recorded settings of a resumed run.
 # (--model, --batch-size and --epochs depend on the data: see _resolve_defaults.)
-DEFAULTS = {"dataset": "fashion_mnist", "width": 64}
+DEFAULTS = {"dataset": "fashion_mnist", "precision": "float32"}
 
 
 def _positive_int(text: str) -> int:
@@ -135,7 +136,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="loss pair (preset default)",
     )
     parser.add_argument("--ema-decay", type=float, help="EMA of generator weights, e.g. 0.999")
-    parser.add_argument("--width", type=_positive_int, help="DCGAN base width (default 64)")
+    parser.add_argument(
+        "--width",
+        type=_positive_int,
+        help="base width of the convolutional networks (preset default: dcgan 64, resize_conv 16)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        help="Keras dtype policy of the networks, default float32 (mixed_bfloat16 needs CPU "
+        "bfloat16 support such as AVX512_BF16 or AMX to be faster, mixed_float16 a GPU)",
+    )
     parser.add_argument("--tensorboard", action="store_true", help="log to OUT/tensorboard")
     parser.add_argument(
         "--strategy",
@@ -393,11 +404,12 @@ def run(args: argparse.Namespace) -> int:
             g_lr=args.g_lr,
             discriminator_steps=steps,
             loss=args.loss,
-            ema_decay=... if args.ema_decay is None else args.ema_decay,
+            ema_decay=args.ema_decay,
             seed=seed,
             total_steps=args.epochs * steps_per_epoch,
             # Root mean square of the coordinates: the scale the points preset works at.
             data_scale=float(np.sqrt(np.mean(np.square(data)))) if points else None,
+            precision=args.precision,
         )
     except DatasetError as error:
         raise CommandError(str(error)) from None
@@ -505,6 +517,7 @@ def run(args: argparse.Namespace) -> int:
         "steps": int(gan.g_optimizer.iterations.numpy()),
         "loss": gan.loss_pair.name,
         "ema_decay": gan.ema_decay,
+        "precision": args.precision,
         "strategy": args.strategy,
         "train_seconds": round(seconds, 2),
     }

@@ -36,17 +36,20 @@ def _check_weight(weight: float) -> float:
 def gradient_norm(
     discriminator: keras.Model, inputs: tf.Tensor, training: bool = True
 ) -> tf.Tensor:
-    """Per-sample L2 norm of ``d D(x) / d x`` over all non-batch axes, safe at zero.
+    """Per-sample L2 norm of ``d D(x) / d x`` over all non-batch axes, safe at zero, in float32.
 
     Example:
         >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         >>> gradient_norm(critic, tf.zeros((3, 2))).shape
         TensorShape([3])
     """
+    # In float32 whatever the dtype policy: under mixed_float16 a half-precision gradient and
+    # its squared norm overflow or underflow, and the loss scale collapses to zero.
+    inputs = tf.cast(inputs, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(inputs)
-        outputs = discriminator(inputs, training=training)
-    grads = tape.gradient(outputs, inputs)
+        outputs = tf.cast(discriminator(inputs, training=training), tf.float32)
+    grads = tf.cast(tape.gradient(outputs, inputs), tf.float32)
     axes = list(range(1, len(inputs.shape)))
     return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + _NORM_EPSILON)
 

@@ -213,7 +213,10 @@ class GAN(keras.Model):
             loss: a loss-pair name (``"non_saturating"``, ``"minimax"``, ``"wasserstein"``,
                 ``"hinge"``, ``"least_squares"``) or an :class:`~keras_gan.losses.AdversarialLoss`.
             **kwargs: ``keras.Model.compile`` arguments such as ``run_eagerly``, ``jit_compile``
-                or ``steps_per_execution``.
+                or ``steps_per_execution``. ``auto_scale_loss`` (default True) wraps BOTH
+                optimizers in a ``keras.optimizers.LossScaleOptimizer`` when either network
+                computes in float16 (the ``mixed_float16`` dtype policy), as ``Model.compile``
+                does for its one optimizer.
 
         Example:
             >>> gan.compile(Adam(4e-4), Adam(1e-4))  # doctest: +SKIP
@@ -231,6 +234,13 @@ class GAN(keras.Model):
                 "d_optimizer and g_optimizer must be two optimizer objects (each keeps state for "
                 "its own network's variables). Received the same object twice."
             )
+        if kwargs.get("auto_scale_loss", True) and self._computes_in_float16():
+            d_optimizer, g_optimizer = (
+                opt
+                if isinstance(opt, keras.optimizers.LossScaleOptimizer)
+                else keras.optimizers.LossScaleOptimizer(opt, name=f"{which}_loss_scale_optimizer")
+                for which, opt in (("d", d_optimizer), ("g", g_optimizer))
+            )
         # optimizer=None: Keras would otherwise create an optimizer that nothing uses.
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = d_optimizer
@@ -239,6 +249,12 @@ class GAN(keras.Model):
         # Build both now: an optimizer built inside the first traced step would trace it twice.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _computes_in_float16(self) -> bool:
+        return any(
+            getattr(model.dtype_policy, "compute_dtype", None) == "float16"
+            for model in (self, self.generator, self.discriminator)
+        )
 
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments, sub-models included, for ``.keras`` saving.
@@ -414,6 +430,8 @@ class GAN(keras.Model):
         """One discriminator (critic) update on a real and a fake batch; returns batch means.
 
         The fakes are treated as constants. The constraint, if any, is applied right after.
+        Outputs and losses are float32 whatever the networks compute in, and the loss is scaled
+        by the optimizer (``scale_loss``: a no-op unless it is a ``LossScaleOptimizer``).
 
         Example:
             >>> stats = gan.discriminator_update(real, fake, tf.constant([0, 1]))  # doctest: +SKIP
@@ -421,8 +439,8 @@ class GAN(keras.Model):
         fake = tf.stop_gradient(fake)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_out = self.discriminator(real, training=True)
-            fake_out = self.discriminator(fake, training=True)
+            real_out = tf.cast(self.discriminator(real, training=True), tf.float32)
+            fake_out = tf.cast(self.discriminator(fake, training=True), tf.float32)
             per_sample = self.loss_pair.discriminator_loss(real_out, fake_out)
             total = per_sample
             penalty = None
@@ -430,7 +448,8 @@ class GAN(keras.Model):
                 penalty = self.penalty(self.discriminator, real, fake, penalty_seed)
                 total = per_sample + penalty
             loss = reduce_per_sample(total)
-        grads = tape.gradient(loss, variables)
+            scaled = self.d_optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
         self.d_optimizer.apply(grads, variables)
         if self.constraint is not None:
             self.constraint.apply(variables)
@@ -458,13 +477,14 @@ class GAN(keras.Model):
         self.discriminator.trainable = False
         try:
             with tape:
-                fake_out = self.discriminator(fake, training=True)
+                fake_out = tf.cast(self.discriminator(fake, training=True), tf.float32)
                 per_sample = self.loss_pair.generator_loss(fake_out)
                 loss = reduce_per_sample(per_sample)
+                scaled = self.g_optimizer.scale_loss(loss)
         finally:
             self.discriminator.trainable = True
         variables = self.generator.trainable_variables
-        grads = tape.gradient(loss, variables)
+        grads = tape.gradient(scaled, variables)
         self.g_optimizer.apply(grads, variables)
         if self.ema_generator is not None:
             self._update_ema()
@@ -587,8 +607,8 @@ class GAN(keras.Model):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = tf.convert_to_tensor(real)
         fake = self.generator(self._latent(tf.shape(real)[0]), training=False)
-        real_out = self.discriminator(real, training=False)
-        fake_out = self.discriminator(fake, training=False)
+        real_out = tf.cast(self.discriminator(real, training=False), tf.float32)
+        fake_out = tf.cast(self.discriminator(fake, training=False), tf.float32)
         self.d_loss_tracker.update_state(
             tf.reduce_mean(self.loss_pair.discriminator_loss(real_out, fake_out))
         )

@@ -1,19 +1,26 @@
 """Variant presets: data at the edge, each one a composition over the single :class:`GAN` class.
 
-=========  ==========================  =====================================================
-preset     networks                    training
-=========  ==========================  =====================================================
-gan        MLP pair (Goodfellow 2014)  non-saturating loss, Adam(2e-4, beta_1=0.5)
-dcgan      DCGAN pair (Radford 2016)   non-saturating loss, Adam(2e-4, beta_1=0.5)
-wgan       DCGAN pair, critic          Wasserstein loss, RMSprop(5e-5), 5 critic steps,
-                                       weight clipping 0.01 (Arjovsky 2017)
-wgan_gp    DCGAN pair, critic with     Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
-           layer norm (no batch norm)  steps, gradient penalty 10 (Gulrajani 2017)
-points     MLP pair at unit scale      non-saturating loss, Adam(5e-4, beta_1=0.5) decayed
-           (the data's scale is a      along a cosine to 1% over the run, EMA 0.99 of the
-           fixed layer)                generator, XLA, several steps per call: the recipe
-                                       for 2-D mixtures (``docs/variants.md``)
-=========  ==========================  =====================================================
+===========  ===========================  ==================================================
+preset       networks                     training
+===========  ===========================  ==================================================
+resize_conv  resize-conv generator (w16)  non-saturating loss, Adam(2e-4, beta_1=0.5),
+             4x4 stride-2 disc. (w32)     latent 64; the default image preset
+gan          MLP pair (Goodfellow 2014)   non-saturating loss, Adam(2e-4, beta_1=0.5)
+dcgan        DCGAN pair (Radford 2016)    non-saturating loss, Adam(2e-4, beta_1=0.5)
+wgan         DCGAN pair, critic           Wasserstein loss, RMSprop(5e-5), 5 critic steps,
+                                          weight clipping 0.01 (Arjovsky 2017)
+wgan_gp      DCGAN pair, critic with      Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
+             layer norm (no batch norm)   steps, gradient penalty 10 (Gulrajani 2017)
+points       MLP pair at unit scale (the  non-saturating loss, Adam(5e-4, beta_1=0.5)
+             data's scale is a fixed      decayed along a cosine to 1% over the run, EMA
+             layer)                       0.99, XLA, several steps per call: the recipe for
+                                          2-D mixtures (``docs/variants.md``)
+===========  ===========================  ==================================================
+
+``resize_conv`` is free of checkerboard artefacts (it upsamples by resizing, then convolves;
+the discriminator's kernels are multiples of their stride) and costs about a seventh of the
+DCGAN pair's multiply-adds per training image, so on a CPU it takes several times more steps
+per minute; see ``docs/metrics.md`` for the measured quality per minute.
 
 The image discriminators have no batch norm by default (``critic_norm="batch"`` restores the
 paper's): the generator update runs the frozen discriminator, and a frozen Keras 3
@@ -43,6 +50,8 @@ from keras_gan.networks import (
     dcgan_generator,
     mlp_discriminator,
     mlp_generator,
+    resize_conv_generator,
+    strided_discriminator,
 )
 
 from .gan import GAN
@@ -57,7 +66,7 @@ class Preset:
         5
     """
 
-    networks: str  # "mlp" or "dcgan"
+    networks: str  # "mlp", "dcgan" or "resize_conv"
     loss: str
     d_optimizer: Callable[[float | None], keras.optimizers.Optimizer]
     g_optimizer: Callable[[float | None], keras.optimizers.Optimizer]
@@ -68,14 +77,14 @@ class Preset:
     critic_dropout: float = 0.0
     latent_dim: int = 100
     point_latent_dim: int = 2
+    width: int = 64
+    ema_decay: float | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     #: Learning-rate schedule over the run: None (constant) or "cosine" (to
     #: ``final_lr_fraction`` of the rate at the last step; needs ``total_steps`` in :func:`build`).
     lr_schedule: str | None = None
     final_lr_fraction: float = 1.0
-    #: EMA decay of the generator's weights used for sampling (None: no EMA).
-    ema_decay: float | None = None
     #: Compile the train step with XLA for 1-D samples (small MLPs, where per-op overhead
     #: dominates; slower for the convolutional models here).
     point_jit_compile: bool = False
@@ -106,6 +115,17 @@ def _rmsprop(lr: float) -> Callable[[LearningRate | None], Any]:
 POINT_EPOCHS = 180
 
 PRESETS: dict[str, Preset] = {
+    "resize_conv": Preset(
+        networks="resize_conv",
+        loss="non_saturating",
+        d_optimizer=_adam(2e-4),
+        g_optimizer=_adam(2e-4),
+        critic_norm=None,
+        latent_dim=64,
+        width=16,
+        description="resize-convolution generator, 4x4 stride-2 discriminator: cheap and "
+        "free of checkerboard artefacts",
+    ),
     "gan": Preset(
         networks="mlp",
         loss="non_saturating",
@@ -161,12 +181,32 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+#: ``keras-gan train --precision`` choices: Keras dtype policy names.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+def precision_policy(name: str) -> str:
+    """Validate a precision name; set it with ``keras.config.set_dtype_policy`` before building.
+
+    Under a mixed policy the layers compute in bfloat16 or float16 and keep float32 variables;
+    the networks' output layers, batch norm, the losses and the gradient penalty stay float32,
+    and with float16 ``GAN.compile`` wraps both optimizers in a ``LossScaleOptimizer``.
+
+    Example:
+        >>> precision_policy("mixed_bfloat16")
+        'mixed_bfloat16'
+    """
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}. Received: precision={name!r}")
+    return name
+
+
 def available() -> list[str]:
     """Preset names.
 
     Example:
         >>> available()
-        ['dcgan', 'gan', 'wgan', 'wgan_gp']
+        ['dcgan', 'gan', 'resize_conv', 'wgan', 'wgan_gp']
     """
     return sorted(PRESETS)
 
@@ -176,41 +216,47 @@ def build(
     image_shape: Sequence[int] = (28, 28, 1),
     latent_dim: int | None = None,
     *,
-    width: int = 64,
+    width: int | None = None,
     hidden: Sequence[int] | None = None,
     d_lr: float | None = None,
     g_lr: float | None = None,
     discriminator_steps: int | None = None,
     loss: str | None = None,
     critic_norm: str | type[Ellipsis] | None = ...,
-    ema_decay: float | type[Ellipsis] | None = ...,
+    ema_decay: float | None = None,
     seed: int | None = None,
     compile: bool = True,
     run_eagerly: bool = False,
     total_steps: int | None = None,
     data_scale: float | None = None,
     jit_compile: bool | str | None = None,
+    precision: str | None = None,
 ) -> GAN:
     """Build (and compile) a preset variant for samples of ``image_shape``.
 
     Call it inside ``strategy.scope()`` to train under ``tf.distribute``.
 
     Args:
-        name: ``"gan"``, ``"dcgan"``, ``"wgan"`` or ``"wgan_gp"``.
+        name: ``"resize_conv"``, ``"gan"``, ``"dcgan"``, ``"wgan"`` or ``"wgan_gp"``.
         image_shape: shape of one sample: ``(H, W, C)`` images or ``(D,)`` points.
         latent_dim: latent size (100 for images, 2 for points by default).
-        width: base width of the DCGAN networks.
+        width: base width of the convolutional networks (the preset's when None: 64 for
+            the DCGAN pair, 16 for the resize-convolution generator, whose discriminator
+            gets twice that).
         hidden: hidden units of the MLP networks (per layer).
         d_lr: discriminator learning rate (the preset's when None).
         g_lr: generator learning rate (the preset's when None).
         discriminator_steps: critic steps per generator step (the preset's when None).
         loss: loss-pair name overriding the preset's.
         critic_norm: normalisation of the discriminator (the preset's when left out).
-        ema_decay: EMA of generator weights for sampling (None disables; the preset's when
-            left out).
+        ema_decay: EMA of generator weights for sampling (the preset's when None; 0
+            disables it).
         seed: noise seed.
         compile: compile with the preset's optimizers and loss.
         run_eagerly: passed to ``compile``.
+        precision: a dtype policy (``"float32"``, ``"mixed_bfloat16"``, ``"mixed_float16"``)
+            set while the networks are built and restored afterwards; None builds under the
+            current global policy (``keras.config.set_dtype_policy``).
         total_steps: generator steps of the run, for a preset with a learning-rate schedule
             (required by those when compiling).
         data_scale: for 1-D samples and a preset that normalises them (``points``): the
@@ -230,6 +276,31 @@ def build(
     """
     if name not in PRESETS:
         raise ValueError(f"unknown model preset; expected one of {available()}. Received: {name!r}")
+    if precision is not None:
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(precision_policy(precision))
+        try:
+            return build(
+                name,
+                image_shape,
+                latent_dim,
+                width=width,
+                hidden=hidden,
+                d_lr=d_lr,
+                g_lr=g_lr,
+                discriminator_steps=discriminator_steps,
+                loss=loss,
+                critic_norm=critic_norm,
+                ema_decay=ema_decay,
+                seed=seed,
+                compile=compile,
+                run_eagerly=run_eagerly,
+                total_steps=total_steps,
+                data_scale=data_scale,
+                jit_compile=jit_compile,
+            )
+        finally:
+            keras.config.set_dtype_policy(previous)
     preset = PRESETS[name]
     shape = tuple(int(d) for d in image_shape)
     points = len(shape) == 1
@@ -254,11 +325,21 @@ def build(
             scale=scale,
         )
         discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm, scale=scale)
+    elif preset.networks == "resize_conv":
+        width = width or preset.width
+        generator = resize_conv_generator(latent_dim, shape, width=width)
+        discriminator = strided_discriminator(
+            shape, width=2 * width, norm=norm, dropout=preset.critic_dropout
+        )
     else:
+        width = width or preset.width
         generator = dcgan_generator(latent_dim, shape, width=width)
         discriminator = dcgan_discriminator(
             shape, width=width, norm=norm, dropout=preset.critic_dropout
         )
+    if ema_decay is None:
+        ema_decay = preset.ema_decay
+    ema_decay = ema_decay or None
     gan = GAN(
         generator,
         discriminator,
@@ -266,7 +347,7 @@ def build(
         discriminator_steps=discriminator_steps or preset.discriminator_steps,
         penalty=preset.penalty,
         constraint=preset.constraint,
-        ema_decay=preset.ema_decay if ema_decay is ... else ema_decay,
+        ema_decay=ema_decay,
         seed=seed,
         name=name,
     )

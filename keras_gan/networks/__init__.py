@@ -7,5 +7,13 @@ Example:
 
 from .dcgan import dcgan_discriminator, dcgan_generator
 from .mlp import mlp_discriminator, mlp_generator
+from .resize_conv import resize_conv_generator, strided_discriminator
 
-__all__ = ["dcgan_discriminator", "dcgan_generator", "mlp_discriminator", "mlp_generator"]
+__all__ = [
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "mlp_discriminator",
+    "mlp_generator",
+    "resize_conv_generator",
+    "strided_discriminator",
+]

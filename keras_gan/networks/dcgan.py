@@ -66,7 +66,7 @@ def dcgan_generator(
         x = keras.layers.BatchNormalization(name=f"deconv{i}_bn")(x)
         x = keras.layers.ReLU()(x)
     images = keras.layers.Conv2DTranspose(
-        channels, 5, strides=2, padding="same", activation="tanh", name="to_image"
+        channels, 5, strides=2, padding="same", activation="tanh", dtype="float32", name="to_image"
     )(x)
     return keras.Model(z, images, name=name)
 
@@ -113,5 +113,5 @@ def dcgan_discriminator(
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Flatten()(x)
-    logits = maybe_spectral(keras.layers.Dense(1, name="logit"), norm)(x)
+    logits = maybe_spectral(keras.layers.Dense(1, dtype="float32", name="logit"), norm)(x)
     return keras.Model(images, logits, name=name)

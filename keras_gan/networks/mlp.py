@@ -60,11 +60,13 @@ def mlp_generator(
         if batch_norm:
             x = keras.layers.BatchNormalization(name=f"dense{i}_bn")(x)
         x = keras.layers.ReLU()(x)
-    x = keras.layers.Dense(math.prod(shape), activation=output_activation, name="to_output")(x)
+    x = keras.layers.Dense(
+        math.prod(shape), activation=output_activation, dtype="float32", name="to_output"
+    )(x)
     if _check_scale(scale) != 1.0:
-        x = keras.layers.Rescaling(scale, name="scale")(x)
+        x = keras.layers.Rescaling(scale, dtype="float32", name="scale")(x)
     if len(shape) > 1:
-        x = keras.layers.Reshape(shape)(x)
+        x = keras.layers.Reshape(shape, dtype="float32")(x)
     return keras.Model(z, x, name=name)
 
 
@@ -110,7 +112,7 @@ def mlp_discriminator(
         x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-    logits = maybe_spectral(keras.layers.Dense(1, name="logit"), norm)(x)
+    logits = maybe_spectral(keras.layers.Dense(1, dtype="float32", name="logit"), norm)(x)
     return keras.Model(inputs, logits, name=name)
 
 

@@ -106,5 +106,12 @@ def test_fused_steps_with_images_and_batch_norm():
 
 def test_batch_of_the_wrong_rank_names_the_expected_shapes():
     gan = _points_gan()
-    with pytest.raises(ValueError, match=r"\(rows, steps, 2\).*Received: shape \(2, 2, 2, 2\)"):
-        gan.train_step(tf.zeros((2, 2, 2, 2)))
+    with pytest.raises(ValueError, match=r"\(rows, steps, 2\).*Received: shape \(2,\)"):
+        gan.train_step(tf.zeros((2,)))
+
+
+def test_a_trailing_axis_of_size_one_is_one_step_not_fused_steps():
+    """(rows, 2, 1) ends in (1,), not the sample shape (2,): one step, as Keras reads it."""
+    gan = _points_gan()
+    gan.train_step(tf.zeros((4, 2, 1)))
+    assert int(gan.g_optimizer.iterations.numpy()) == 1

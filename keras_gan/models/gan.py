@@ -545,16 +545,17 @@ class GAN(keras.Model):
         self._check_compiled()
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = tf.convert_to_tensor(real)
-        sample_rank = len(self.sample_shape)
-        if real.shape.rank == sample_rank + 2:
+        sample_shape = self.sample_shape
+        if real.shape.rank == len(sample_shape) + 2 and tuple(real.shape[2:]) == sample_shape:
             self._fused_steps(real)
-        elif real.shape.rank == sample_rank + 1:
+        elif real.shape.rank is not None and real.shape.rank >= len(sample_shape) + 1:
+            # One step; Keras also accepts a trailing axis of size 1, e.g. (rows, 16, 16, 1, 1).
             self._one_step(real)
         else:
+            shape = ", ".join(map(str, sample_shape))
             raise ValueError(
-                f"expected a batch of shape (rows, {', '.join(map(str, self.sample_shape))}) or "
-                f"(rows, steps, {', '.join(map(str, self.sample_shape))}) for fused steps. "
-                f"Received: shape {tuple(real.shape)}"
+                f"expected a batch of shape (rows, {shape}) or (rows, steps, {shape}) for fused "
+                f"steps. Received: shape {tuple(real.shape)}"
             )
         # Scalars get a leading axis under MultiWorkerMirroredStrategy (tensorflow#72388).
         return scalar_logs_workaround({metric.name: metric.result() for metric in self.metrics})

@@ -206,7 +206,7 @@ def available() -> list[str]:
 
     Example:
         >>> available()
-        ['dcgan', 'gan', 'resize_conv', 'wgan', 'wgan_gp']
+        ['dcgan', 'gan', 'points', 'resize_conv', 'wgan', 'wgan_gp']
     """
     return sorted(PRESETS)
 

@@ -42,6 +42,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
+from keras_gan._atomic import write_json
+
 #: Epochs of each GAN preset at --budget 1 (on 60,000 images).
 BASE = {"gan": 10, "resize_conv": 3, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
 MODELS = ("gmm", "gan", "resize_conv", "dcgan", "wgan", "wgan_gp")
@@ -134,12 +136,6 @@ class TimeBudget:
         if self._started is None:
             return self.seconds_trained
         return self.seconds_trained + time.perf_counter() - self._started
-
-
-def _write_json_atomic(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(value, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 FRONTIER_COLUMNS = [
@@ -263,7 +259,7 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
                 tmp = model_dir / f".checkpoint.tmp-{os.getpid()}.keras"
                 gan.save(tmp)
                 os.replace(tmp, checkpoint)
-                _write_json_atomic(progress_path, {"train_seconds": seconds})
+                write_json(progress_path, {"train_seconds": seconds})
             generator = gan.sampling_generator
             sampler = GeneratorSampler(
                 lambda z, g=generator: np.asarray(g(z, training=False)),
@@ -287,7 +283,7 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
                 "train_seconds": seconds,
                 "steps": steps,
             }
-            _write_json_atomic(record_path, record)
+            write_json(record_path, record)
             table = frontier_table(record)
             (out / "frontier.md").write_text(table + "\n")
             frontier_plot(record, out / "frontier.png")

@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,6 +52,22 @@ for variable in generator.weights:
     variable.assign(value)
 export(generator, sys.argv[1], formats=("onnx",), version=1)
 """
+
+
+def run_clients(worker: Any, clients: int) -> float:
+    """Run ``worker`` in ``clients`` threads at once; the seconds until the last one ends.
+
+    Example:
+        >>> run_clients(lambda: None, 2) >= 0
+        True
+    """
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -131,13 +148,7 @@ def run_load(port: int, args: argparse.Namespace) -> int:
         with lock:
             latencies.extend(local)
 
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_clients(worker, args.concurrency)
     milliseconds = np.asarray(latencies) * 1000
     print(
         f"{args.requests} requests (sample, n={args.n}) at concurrency {args.concurrency}, "
@@ -224,13 +235,7 @@ def run_memory(port: int, pid: int, args: argparse.Namespace) -> int:
                 counts[name] = counts.get(name, 0) + 1
 
     before = peak_rss_mib(pid)
-    threads = [threading.Thread(target=worker) for _ in range(args.memory_clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_clients(worker, args.memory_clients)
     grown = peak_rss_mib(pid) - before
     bound = args.memory_clients * REQUEST_MEMORY_MIB
     print(

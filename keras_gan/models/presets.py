@@ -377,9 +377,8 @@ def _learning_rate(
             "this preset decays its learning rate over the run: pass total_steps (the run's "
             f"generator steps) to build. Received: total_steps={total_steps!r}"
         )
-    initial = override or preset.d_optimizer(None).learning_rate
-    if which == "g":
-        initial = override or preset.g_optimizer(None).learning_rate
+    factory = preset.d_optimizer if which == "d" else preset.g_optimizer
+    initial = override or factory(None).learning_rate
     # The discriminator's optimizer counts critic steps: its schedule spans all of them.
     steps = int(total_steps) * (preset.discriminator_steps if which == "d" else 1)
     return keras.optimizers.schedules.CosineDecay(

@@ -77,6 +77,7 @@ def dcgan_discriminator(
     norm: str | None = "batch",
     dropout: float = 0.0,
     name: str = "discriminator",
+    kernel_size: int = 5,
 ) -> keras.Model:
     """Build the DCGAN discriminator (or WGAN critic): strided convs, LeakyReLU(0.2), one logit.
 
@@ -88,6 +89,8 @@ def dcgan_discriminator(
             The first layer is never normalised, as in the paper.
         dropout: dropout rate after each LeakyReLU (0 disables).
         name: model name.
+        kernel_size: the convolutions' kernel (5 in the paper; 4 keeps it a multiple of the
+            stride).
 
     Returns:
         A functional ``keras.Model`` from ``(None, H, W, C)`` to ``(None, 1)`` logits.
@@ -104,7 +107,7 @@ def dcgan_discriminator(
     images = keras.Input(shape, name="images")
     x = images
     for i, filters in enumerate((width, 2 * width)):
-        conv = keras.layers.Conv2D(filters, 5, strides=2, padding="same", name=f"conv{i}")
+        conv = keras.layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv{i}")
         x = maybe_spectral(conv, norm)(x)
         layer = normalization(norm, name=f"conv{i}_norm") if i > 0 else None
         if layer is not None:

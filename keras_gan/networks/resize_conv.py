@@ -25,7 +25,8 @@ from collections.abc import Sequence
 
 import keras
 
-from .common import check_norm, check_positive, check_shape, maybe_spectral, normalization
+from .common import check_positive, check_shape
+from .dcgan import dcgan_discriminator
 
 INTERPOLATIONS = ("nearest", "bilinear")
 
@@ -109,22 +110,7 @@ def strided_discriminator(
         >>> strided_discriminator((8, 8, 1), width=4).output_shape
         (None, 1)
     """
-    shape = check_shape(image_shape, "image_shape", rank=3)
-    width = check_positive(width, "width")
-    norm = check_norm(norm)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
-    images = keras.Input(shape, name="images")
-    x = images
-    for i, filters in enumerate((width, 2 * width)):
-        conv = keras.layers.Conv2D(filters, 4, strides=2, padding="same", name=f"conv{i}")
-        x = maybe_spectral(conv, norm)(x)
-        layer = normalization(norm, name=f"conv{i}_norm") if i > 0 else None
-        if layer is not None:
-            x = layer(x)
-        x = keras.layers.LeakyReLU(negative_slope=0.2)(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout)(x)
-    x = keras.layers.Flatten()(x)
-    logits = maybe_spectral(keras.layers.Dense(1, dtype="float32", name="logit"), norm)(x)
-    return keras.Model(images, logits, name=name)
+    # The DCGAN discriminator's layers with 4x4 kernels: a multiple of the stride.
+    return dcgan_discriminator(
+        image_shape, width=width, norm=norm, dropout=dropout, name=name, kernel_size=4
+    )

@@ -160,11 +160,11 @@ def _previous_row(rows_file: Path, kind: str, seed: int) -> dict[str, Any] | Non
 
 
 def _cli_samples(run_dir: Path) -> np.ndarray:
-    """The 2,500 samples ``keras-gan train`` scored: its generator on ``GAN.latent(2500, 0)``."""
-    generator = keras.models.load_model(run_dir / "generator.keras", compile=False)
-    latent_dim = int(generator.input_shape[-1])
-    z = np.random.default_rng(0).standard_normal((EVAL_SAMPLES, latent_dim)).astype(np.float32)
-    return np.asarray(generator(z, training=False))
+    """The 2,500 samples ``keras-gan train`` scored: ``GAN.generate(2500, seed=0)``, the latent
+    recipe every sampler of the library shares."""
+    from keras_gan.runs import load_generator
+
+    return load_generator(run_dir).sample(EVAL_SAMPLES, seed=0)
 
 
 def _coverage(samples: np.ndarray, kind: str) -> dict[str, float]:

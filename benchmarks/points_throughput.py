@@ -7,7 +7,7 @@ its loss and optimizers (non-saturating, Adam 2e-4 with beta_1 0.5) on the ring 
 - ``fit_before``: ``GAN.fit`` with the pipeline the 2-D training used before (one sample per
   tf.data element, batched by ``Dataset.batch``), one step per call, no XLA: the baseline;
 - ``fit_batched``: the same with the batch-level pipeline of
-  :func:`keras_gan.distribute.resumable_dataset` (each epoch gathered once, cut by a reshape);
+  :func:`keras_gan.data.resumable.resumable_dataset` (each epoch gathered once, cut by a reshape);
 - ``fit_xla``: and ``jit_compile=True``;
 - ``fit_fused_graph``: the batch-level pipeline and 15 steps per call (below) without XLA;
 - ``fit_fused``: and 15 steps per call (``steps_per_call=15`` of ``resumable_dataset``, a
@@ -42,7 +42,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan.data import mixture_of_gaussians
-from keras_gan.distribute import resumable_dataset
+from keras_gan.data.resumable import resumable_dataset
 from keras_gan.models import GAN, build
 
 BATCH = 512

@@ -208,8 +208,9 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
     import keras
 
     from keras_gan.data import load_images
-    from keras_gan.metrics.evaluation import GeneratorSampler, evaluate
+    from keras_gan.evaluation import evaluate
     from keras_gan.models import build
+    from keras_gan.runs import LoadedGenerator
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -261,7 +262,7 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
                 os.replace(tmp, checkpoint)
                 write_json(progress_path, {"train_seconds": seconds})
             generator = gan.sampling_generator
-            sampler = GeneratorSampler(
+            sampler = LoadedGenerator(
                 lambda z, g=generator: np.asarray(g(z, training=False)),
                 gan.latent_dim,
                 "keras",
@@ -343,13 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 parser.error("--minutes trains GAN presets only; leave gmm out of --models")
 
-    from keras_gan.metrics import load_classifier
-    from keras_gan.metrics.evaluation import (
-        GeneratorSampler,
-        Reference,
-        compute_metrics,
-        evaluate,
-    )
+    from keras_gan.evaluation import Reference, evaluate, load_classifier
+    from keras_gan.metrics import compute_metrics
+    from keras_gan.runs import LoadedGenerator
 
     out = Path(args.out)
     started = time.perf_counter()
@@ -381,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         seconds = time.perf_counter() - t0
         latent_dim = int(generator.input_shape[1])
-        sampler = GeneratorSampler(
+        sampler = LoadedGenerator(
             lambda z, g=generator: np.asarray(g(z, training=False)), latent_dim, "keras", name
         )
         report = evaluate(

@@ -34,12 +34,15 @@ _SUBMODULES = {
     "cli",
     "data",
     "distribute",
+    "evaluation",
     "export",
     "losses",
     "metrics",
     "mixture",
     "models",
     "networks",
+    "plotting",
+    "runs",
     "serving",
 }
 

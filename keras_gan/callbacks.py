@@ -21,16 +21,8 @@ import keras
 import numpy as np
 
 from keras_gan import _atomic
+from keras_gan.plotting import plot_history
 from keras_gan.serving.images import save_grid, tile_images, to_uint8
-
-
-def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
-    """Write JSON to a temporary sibling, then rename it into place.
-
-    Example:
-        >>> write_json_atomic("/tmp/x.json", {"a": 1})
-    """
-    _atomic.write_json(path, data)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -139,14 +131,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.n, self.seed, self.every = int(n), int(seed), int(every)
         self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
         self._writer = None
-        self._z: np.ndarray | None = None
         self.last_path: Path | None = None
-
-    def _latent(self) -> np.ndarray:
-        if self._z is None:
-            rng = np.random.default_rng(self.seed)
-            self._z = rng.standard_normal((self.n, self.model.latent_dim)).astype(np.float32)
-        return self._z
 
     def write(self, epoch: int) -> Path:
         """Write the grid for ``epoch`` (0-based) and return its path.
@@ -155,7 +140,9 @@ class SampleGrid(keras.callbacks.Callback):
             >>> grid.write(0)  # doctest: +SKIP
             PosixPath('runs/dcgan/samples/epoch_001.png')
         """
-        images = np.asarray(self.model.sampling_generator(self._latent(), training=False))
+        # The latent recipe of ``GAN.generate`` and of exports: the grid after the last epoch
+        # shows the images ``Sampler(export).sample(n, seed)`` returns.
+        images = self.model.generate(self.n, seed=self.seed)
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         save_grid(images, path)
@@ -216,7 +203,7 @@ class HistoryWriter(keras.callbacks.Callback):
                 continue
         self.epochs = {e: r for e, r in self.epochs.items() if e < epoch}
         self.epochs[epoch] = row
-        write_json_atomic(
+        _atomic.write_json(
             self.history_path, {"epochs": [self.epochs[e] for e in sorted(self.epochs)]}
         )
 
@@ -224,38 +211,3 @@ class HistoryWriter(keras.callbacks.Callback):
         """Write the final history and loss plot."""
         if self.epochs:
             plot_history([self.epochs[e] for e in sorted(self.epochs)], self.plot_path)
-
-
-def plot_history(rows: list[dict[str, float]], path: str | os.PathLike[str]) -> None:
-    """Plot losses (and the Wasserstein estimate, discriminator outputs) per epoch to a PNG.
-
-    Example:
-        >>> plot_history([{"epoch": 1, "d_loss": 1.3, "g_loss": 0.8}], "/tmp/loss.png")
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    epochs = [r["epoch"] for r in rows]
-    panels = [
-        ("loss", ("d_loss", "g_loss", "penalty")),
-        ("discriminator", ("d_real", "d_fake", "w_distance")),
-    ]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, (title, keys) in zip(axes, panels, strict=True):
-        for key in keys:
-            if any(key in r for r in rows):
-                ax.plot(epochs, [r.get(key, float("nan")) for r in rows], marker="o", label=key)
-        ax.set_xlabel("epoch")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend()
-    fig.tight_layout()
-    try:
-        with _atomic.write_with(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-    finally:
-        plt.close(fig)

@@ -1,4 +1,5 @@
-"""Scatter plots of 2-D samples over the true mixture means (matplotlib, Agg backend).
+"""Every plot the library draws (matplotlib, Agg backend): 2-D samples over the true mixture
+means, training curves, and the class histogram of an evaluation.
 
 Files are written atomically: to a temporary sibling, then renamed into place. Only numpy and
 matplotlib are imported (lazily), never TensorFlow.
@@ -79,13 +80,13 @@ def _draw(ax: Any, samples: np.ndarray, centers: np.ndarray, title: str | None) 
         ax.set_title(heading, fontsize=9)
 
 
-def _save(fig: Any, path: str | os.PathLike[str]) -> None:
+def _save(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> None:
     plt = _pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _atomic.write_with(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+            fig.savefig(tmp, format="png", dpi=dpi)
     finally:
         plt.close(fig)
 
@@ -148,3 +149,63 @@ def scatter_panels(
         ax.axis("off")
     fig.tight_layout()
     _save(fig, path)
+
+
+def plot_history(rows: Sequence[dict[str, float]], path: str | os.PathLike[str]) -> None:
+    """Plot losses (and the Wasserstein estimate, discriminator outputs) per epoch to a PNG.
+
+    Args:
+        rows: one dict per epoch with ``epoch`` and the logged values.
+        path: the PNG to write.
+
+    Example:
+        >>> plot_history([{"epoch": 1, "d_loss": 1.3, "g_loss": 0.8}], "/tmp/loss.png")
+    """
+    plt = _pyplot()
+    epochs = [r["epoch"] for r in rows]
+    panels = [
+        ("loss", ("d_loss", "g_loss", "penalty")),
+        ("discriminator", ("d_real", "d_fake", "w_distance")),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, (title, keys) in zip(axes, panels, strict=True):
+        for key in keys:
+            if any(key in r for r in rows):
+                ax.plot(epochs, [r.get(key, float("nan")) for r in rows], marker="o", label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    _save(fig, path, dpi=100)
+
+
+def plot_class_histogram(
+    path: str | os.PathLike[str],
+    generated: Sequence[float],
+    real: Sequence[float],
+    labels: Sequence[str],
+) -> None:
+    """Bar chart of the predicted-class fractions of generated and real images.
+
+    Args:
+        path: the PNG to write.
+        generated: fraction of generated samples per class.
+        real: fraction of real (test) samples per class.
+        labels: the class names.
+
+    Example:
+        >>> plot_class_histogram("/tmp/classes.png", [0.6, 0.4], [0.5, 0.5], ["a", "b"])
+    """
+    plt = _pyplot()
+    x = np.arange(len(generated))
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.bar(x - 0.2, real, width=0.4, label="real (test)", color="0.6")
+    ax.bar(x + 0.2, generated, width=0.4, label="generated", color="C0")
+    ax.set_xticks(x, labels, rotation=30, ha="right")
+    ax.set_ylabel("fraction of samples")
+    ax.set_title("predicted classes")
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path, dpi=100)

@@ -73,7 +73,7 @@ BATCH = 16
 
 def train_tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Path]:
     """``(classifier, dataset_dir, cache_dir)``: a classifier trained once on the synthetic set."""
-    from keras_gan.metrics.classifier import train_classifier
+    from keras_gan.evaluation.classifier import train_classifier
 
     data = write_dataset(tmp_path_factory.mktemp("data"))
     cache = tmp_path_factory.mktemp("cache")

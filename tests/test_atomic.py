@@ -30,10 +30,10 @@ def test_files_written_atomically_are_0644_under_umask_022(tmp_path, umask_022):
     from keras_gan.serving.config import write_models_config
     from keras_gan.serving.images import save_grid
 
-    from keras_gan.callbacks import write_json_atomic
     from keras_gan.data import write_idx
-    from keras_gan.metrics.evaluation import _write_text
     from keras_gan.mixture import GaussianMixture
+    from keras_gan.plotting import plot_history
+    from keras_gan.runs.directory import write_run_info
 
     written = [
         _atomic.write_bytes(tmp_path / "a.bin", b"a"),
@@ -43,11 +43,11 @@ def test_files_written_atomically_are_0644_under_umask_022(tmp_path, umask_022):
         .fit(np.random.default_rng(0).normal(size=(20, 2)))
         .save(tmp_path / "mixture.npz"),
     ]
-    write_json_atomic(tmp_path / "run.json", {"a": 1})
+    write_run_info(tmp_path, {"a": 1})
     write_idx(tmp_path / "x-idx1-ubyte", np.arange(3, dtype=np.uint8))
     write_bytes_atomic(tmp_path / "model.onnx", b"onnx")
-    _write_text(tmp_path / "eval.md", "x")
-    written += [tmp_path / n for n in ("run.json", "x-idx1-ubyte", "model.onnx", "eval.md")]
+    plot_history([{"epoch": 1, "d_loss": 1.0}], tmp_path / "eval.png")
+    written += [tmp_path / n for n in ("run.json", "x-idx1-ubyte", "model.onnx", "eval.png")]
     assert {p.name: oct(_mode(Path(p))) for p in written} == {
         Path(p).name: oct(0o644) for p in written
     }

@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gan import distribute
 from keras_gan.callbacks import NonFiniteLossError
 from keras_gan.cli import main
 from keras_gan.models import build
+from keras_gan.runs import backup as runs_backup
 
 
 def _gan():
@@ -27,7 +27,7 @@ def _data():
 
 def _backed_up(directory: Path, epochs: int = 2) -> keras.Model:
     gan = _gan()
-    backup = distribute.StepBackup(directory, delete_checkpoint=False)
+    backup = runs_backup.StepBackup(directory, delete_checkpoint=False)
     gan.fit(_data(), batch_size=8, epochs=epochs, verbose=0, shuffle=False, callbacks=[backup])
     return gan
 
@@ -49,10 +49,10 @@ def test_a_torn_latest_backup_falls_back_to_the_previous_one(tmp_path, capsys):
     ]  # no temporary file left behind
     _tear(directory / "latest.weights.h5")
     clone = _gan()
-    assert distribute.restore_step(clone, directory) == 2  # the epoch-1 backup, not a crash
+    assert runs_backup.restore_step(clone, directory) == 2  # the epoch-1 backup, not a crash
     assert "latest backup" in capsys.readouterr().err
     assert json.loads((directory / "training_metadata.json").read_text())["epoch"] == 1
-    assert distribute.restore_step(_gan(), directory) == 2  # repaired: latest loads again
+    assert runs_backup.restore_step(_gan(), directory) == 2  # repaired: latest loads again
 
 
 def test_when_every_backup_is_damaged_the_error_names_them(tmp_path):
@@ -60,8 +60,8 @@ def test_when_every_backup_is_damaged_the_error_names_them(tmp_path):
     _backed_up(directory)
     _tear(directory / "latest.weights.h5")
     _tear(directory / "previous.weights.h5")
-    with pytest.raises(distribute.BackupError, match=r"latest\.weights\.h5.*previous\.weights"):
-        distribute.restore_step(_gan(), directory)
+    with pytest.raises(runs_backup.BackupError, match=r"latest\.weights\.h5.*previous\.weights"):
+        runs_backup.restore_step(_gan(), directory)
 
 
 def test_non_finite_weights_are_never_backed_up(tmp_path):
@@ -78,14 +78,14 @@ def test_non_finite_weights_are_never_backed_up(tmp_path):
                 kernel.assign(value)
 
     gan = _gan()
-    backup = distribute.StepBackup(directory, save_freq=1, delete_checkpoint=False)
+    backup = runs_backup.StepBackup(directory, save_freq=1, delete_checkpoint=False)
     with pytest.raises(NonFiniteLossError, match=r"NaN or infinite .* by step 3.*kept in"):
         gan.fit(
             _data(), batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=[Poison(), backup]
         )
     clone = _gan()
-    assert distribute.restore_step(clone, directory) == 2
-    assert not distribute.non_finite_weights(clone)
+    assert runs_backup.restore_step(clone, directory) == 2
+    assert not runs_backup.non_finite_weights(clone)
 
 
 def test_cli_resume_survives_a_torn_backup(idx_dir, tmp_path, monkeypatch, capsys):
@@ -107,14 +107,14 @@ def test_cli_resume_survives_a_torn_backup(idx_dir, tmp_path, monkeypatch, capsy
         "--seed",
         "0",
     ]
-    original = distribute.StepBackup.on_epoch_end
+    original = runs_backup.StepBackup.on_epoch_end
 
     def killed_after_epoch_2(self, epoch, logs=None):
         original(self, epoch, logs)
         if epoch == 1:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(distribute.StepBackup, "on_epoch_end", killed_after_epoch_2)
+    monkeypatch.setattr(runs_backup.StepBackup, "on_epoch_end", killed_after_epoch_2)
     assert main(args) == 130
     monkeypatch.undo()
     _tear(out / "backup" / "latest.weights.h5")

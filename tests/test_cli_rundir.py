@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from keras_gan import rundir
 from keras_gan.cli import main
+from keras_gan.runs import directory as rundir
 
 TINY = ["--width", "4", "--latent-dim", "4", "--batch-size", "8", "--epochs", "1"]
 

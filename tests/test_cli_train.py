@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gan import rundir
 from keras_gan.cli import main
+from keras_gan.runs import directory as rundir
 
 from .conftest import requires_fashion_mnist
 

@@ -15,6 +15,9 @@ import tensorflow as tf
 
 from keras_gan import distribute
 from keras_gan.cli import main
+from keras_gan.data.resumable import resumable_dataset
+from keras_gan.runs import workers
+from keras_gan.runs.backup import fit_phases, restore_step
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -42,9 +45,9 @@ def test_chief_is_worker_zero_or_the_chief_job():
 
 
 def test_each_worker_backs_up_to_its_own_directory(tmp_path):
-    assert distribute.backup_dir(tmp_path, environ={}) == tmp_path / "backup"
-    assert distribute.backup_dir(tmp_path, environ=_config("worker", 0)) == tmp_path / "backup"
-    worker = distribute.backup_dir(tmp_path, environ=_config("worker", 1))
+    assert workers.backup_dir(tmp_path, environ={}) == tmp_path / "backup"
+    assert workers.backup_dir(tmp_path, environ=_config("worker", 0)) == tmp_path / "backup"
+    worker = workers.backup_dir(tmp_path, environ=_config("worker", 1))
     assert worker == tmp_path / "backup-worker-1"
 
 
@@ -104,16 +107,14 @@ def test_a_run_that_fails_before_training_leaves_no_backup(tmp_path, capsys):
 
 
 def test_the_drawn_seed_is_recorded_for_resume(tmp_path):
-    import argparse
-
-    from keras_gan.cli import train
+    from keras_gan.runs import training
 
     backup = tmp_path / "backup"
-    drawn = train._run_seed(argparse.Namespace(seed=None), backup)
+    drawn = training._run_seed(None, backup)
     assert not backup.exists()
-    train._record_seed(backup, drawn)
-    assert train._run_seed(argparse.Namespace(seed=None), backup) == drawn
-    assert train._run_seed(argparse.Namespace(seed=7), backup) == 7
+    training._record_seed(backup, drawn)
+    assert training._run_seed(None, backup) == drawn
+    assert training._run_seed(7, backup) == 7
 
 
 def test_scalar_logs_are_untouched_outside_a_cluster():
@@ -147,7 +148,7 @@ def _rows(ds: tf.data.Dataset) -> list[list[int]]:
 
 def test_data_order_is_a_function_of_the_step():
     data = np.arange(10)
-    full = _rows(distribute.resumable_dataset(data, 3, seed=5, total_steps=9))
+    full = _rows(resumable_dataset(data, 3, seed=5, total_steps=9))
     assert len(full) == 9 and all(len(b) == 3 for b in full)
     # Each epoch (3 steps, one sample dropped) visits distinct samples, in a new order.
     epochs = [[x for b in full[i : i + 3] for x in b] for i in (0, 3, 6)]
@@ -155,24 +156,24 @@ def test_data_order_is_a_function_of_the_step():
     assert epochs[0] != epochs[1] != epochs[2]
     # Starting at any step gives the tail of the uninterrupted sequence.
     for start in (1, 3, 4, 8):
-        tail = _rows(distribute.resumable_dataset(data, 3, seed=5, start_step=start, total_steps=9))
+        tail = _rows(resumable_dataset(data, 3, seed=5, start_step=start, total_steps=9))
         assert tail == full[start:], start
-    other = _rows(distribute.resumable_dataset(data, 3, seed=6, total_steps=9))
+    other = _rows(resumable_dataset(data, 3, seed=6, total_steps=9))
     assert other != full
 
 
 def test_resumable_dataset_rejects_bad_arguments():
     with pytest.raises(ValueError, match="4 samples make no full batch of 5"):
-        distribute.resumable_dataset(np.zeros(4), 5, seed=0)
+        resumable_dataset(np.zeros(4), 5, seed=0)
     with pytest.raises(ValueError, match="start_step"):
-        distribute.resumable_dataset(np.zeros(8), 2, seed=0, start_step=5, total_steps=3)
+        resumable_dataset(np.zeros(8), 2, seed=0, start_step=5, total_steps=3)
 
 
 def test_fit_phases_finish_a_partial_epoch_first():
-    assert distribute.fit_phases(0, 3, 4) == [(0, 3, 4, 0)]
-    assert distribute.fit_phases(6, 3, 4) == [(1, 2, 2, 6), (2, 3, 4, 8)]
-    assert distribute.fit_phases(7, 2, 4) == [(1, 2, 1, 7)]
-    assert distribute.fit_phases(8, 2, 4) == []
+    assert fit_phases(0, 3, 4) == [(0, 3, 4, 0)]
+    assert fit_phases(6, 3, 4) == [(1, 2, 2, 6), (2, 3, 4, 8)]
+    assert fit_phases(7, 2, 4) == [(1, 2, 1, 7)]
+    assert fit_phases(8, 2, 4) == []
 
 
 # ---------------------------------------------------------------------- checkpoints
@@ -196,7 +197,7 @@ def test_weights_carry_dropout_seed_states_and_optimizer_steps(tmp_path):
         not np.array_equal(a.numpy(), b.numpy())
         for a, b in zip(states, clone._seed_states(), strict=True)
     )
-    assert distribute.restore_step(clone, tmp_path / "none") == 0
+    assert restore_step(clone, tmp_path / "none") == 0
     clone.load_weights(path)
     for a, b in zip(states, clone._seed_states(), strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -205,9 +206,7 @@ def test_weights_carry_dropout_seed_states_and_optimizer_steps(tmp_path):
 
 def _nan_step(seed: int, n: int, batch: int, bad: int) -> int:
     """The step at which row ``bad`` first appears in train.py's data order."""
-    order = _rows(
-        distribute.resumable_dataset(np.arange(n), batch, seed=seed, total_steps=n // batch)
-    )
+    order = _rows(resumable_dataset(np.arange(n), batch, seed=seed, total_steps=n // batch))
     for step, rows in enumerate(order):
         if bad in rows:
             return step
@@ -240,7 +239,7 @@ def test_nan_data_stops_training_and_keeps_the_last_good_backup(tmp_path, monkey
     from keras_gan.models import build
 
     clone = build("dcgan", image_shape=(8, 8, 1), latent_dim=4, width=4, seed=seed)
-    assert distribute.restore_step(clone, out / "backup") == step
+    assert restore_step(clone, out / "backup") == step
     assert all(np.isfinite(w).all() for w in clone.get_weights())
     assert not (out / "model.keras").exists()
 

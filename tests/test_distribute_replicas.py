@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
-    from keras_gan import distribute
+    from keras_gan.data.resumable import resumable_dataset
     from keras_gan.models import GAN, build
     from keras_gan.networks import dcgan_discriminator, dcgan_generator
 
@@ -56,7 +56,7 @@ SCRIPT = textwrap.dedent(
         start = [w.numpy() for w in gan.weights]
         x = np.random.default_rng(1).uniform(-1, 1, (64, 8, 8, 1)).astype("float32")
         batch = 8 * gan.discriminator_steps
-        ds = distribute.resumable_dataset(x, batch, seed=0, total_steps=STEPS)
+        ds = resumable_dataset(x, batch, seed=0, total_steps=STEPS)
         history = gan.fit(ds, epochs=1, steps_per_epoch=STEPS, verbose=0)
         logs = {k: float(v[-1]) for k, v in history.history.items()}
         steps = int(gan.g_optimizer.iterations.numpy())

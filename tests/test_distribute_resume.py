@@ -31,7 +31,7 @@ DRIVER = textwrap.dedent(
     ARGS = json.loads(Path(sys.argv[1]).read_text())
     work, kill_at = Path(sys.argv[2]), int(sys.argv[3])
     if len(sys.argv) > 4:  # the child: SIGKILL itself after generator step `kill_at`
-        import keras_gan.distribute as d
+        import keras_gan.runs.backup as d
 
         original = d.StepBackup.on_train_batch_end
 

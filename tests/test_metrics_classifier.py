@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from keras_gan.cli import main
-from keras_gan.metrics import classifier as clf_module
-from keras_gan.metrics.classifier import (
+from keras_gan.evaluation import classifier as clf_module
+from keras_gan.evaluation.classifier import (
     INFO_FILE,
     MODEL_FILE,
     FeatureClassifier,

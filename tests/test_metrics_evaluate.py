@@ -9,15 +9,10 @@ import numpy as np
 import pytest
 
 from keras_gan.cli import main
-from keras_gan.metrics import QualityCallback, compute_metrics, evaluate, load_sampler
-from keras_gan.metrics.classifier import FeatureClassifier
-from keras_gan.metrics.evaluation import (
-    METRIC_NAMES,
-    GeneratorSampler,
-    Reference,
-    default_out_dir,
-    format_table,
-)
+from keras_gan.evaluation import QualityCallback, Reference, default_out_dir, evaluate, format_table
+from keras_gan.evaluation.classifier import FeatureClassifier
+from keras_gan.metrics import METRIC_NAMES, compute_metrics
+from keras_gan.runs import LoadedGenerator, load_generator
 from tests._metrics_data import BATCH, EPOCHS, LATENT, SIZE, template_generator, train_tiny
 
 
@@ -86,7 +81,7 @@ def test_evaluate_balanced_vs_collapsed(trained, reference, generators, tmp_path
 
 def test_evaluate_is_reproducible_for_a_seed(trained, reference, generators, tmp_path) -> None:
     clf, data, _ = trained
-    sampler = load_sampler(generators["balanced"])
+    sampler = load_generator(generators["balanced"])
     args = {"classifier": clf, "reference": reference, "floor": False, "kid_subsets": 5}
     first = evaluate(sampler, data, 100, tmp_path / "a", seed=1, **args)
     second = evaluate(sampler, data, 100, tmp_path / "b", seed=1, **args)
@@ -95,7 +90,7 @@ def test_evaluate_is_reproducible_for_a_seed(trained, reference, generators, tmp
     assert other["metrics"]["fid"] != first["metrics"]["fid"]
 
 
-def test_load_sampler_run_dir_saved_model_and_onnx(generators, tmp_path) -> None:
+def test_load_generator_run_dir_saved_model_and_onnx(generators, tmp_path) -> None:
     from keras_gan.export import export
 
     model = template_generator()
@@ -114,7 +109,7 @@ def test_load_sampler_run_dir_saved_model_and_onnx(generators, tmp_path) -> None
         (base, "onnx"),
         (version / "model.onnx", "onnx"),
     ):
-        sampler = load_sampler(target)
+        sampler = load_generator(target)
         assert (sampler.kind, sampler.latent_dim) == (kind, LATENT), target
         np.testing.assert_allclose(
             sampler.generate_fn(z).reshape(expected.shape), expected, atol=1e-4
@@ -124,22 +119,22 @@ def test_load_sampler_run_dir_saved_model_and_onnx(generators, tmp_path) -> None
     assert default_out_dir(generators["balanced"]) == generators["balanced"].parent
 
 
-def test_load_sampler_errors(tmp_path: Path) -> None:
+def test_load_generator_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
-        load_sampler(tmp_path / "missing.keras")
+        load_generator(tmp_path / "missing.keras")
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="unknown generator file"):
-        load_sampler(tmp_path / "notes.txt")
+        load_generator(tmp_path / "notes.txt")
     with pytest.raises(ValueError, match="no generator found"):
-        load_sampler(tmp_path)
+        load_generator(tmp_path)
     (tmp_path / "bad.keras").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a loadable Keras model"):
-        load_sampler(tmp_path / "bad.keras")
+        load_generator(tmp_path / "bad.keras")
 
 
 def test_evaluate_rejects_a_generator_of_the_wrong_shape(trained, reference, tmp_path) -> None:
     clf, data, _ = trained
-    sampler = GeneratorSampler(lambda z: np.zeros((len(z), 28, 28, 1)), 4, "fn", "zeros")
+    sampler = LoadedGenerator(lambda z: np.zeros((len(z), 28, 28, 1)), 4, "fn", "zeros")
     with pytest.raises(ValueError, match=r"expects \(16, 16, 1\)"):
         evaluate(sampler, data, 20, tmp_path, classifier=clf, reference=reference)
 

@@ -1,8 +1,7 @@
-"""GaussianMixture save/load, the Keras generator (and its ONNX conversion) and run_train."""
+"""GaussianMixture save/load, the Keras generator (and its ONNX conversion) and train_mixture."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import struct
 import warnings
@@ -125,23 +124,21 @@ def test_generator_converts_to_onnx(tmp_path, kind):
 
 
 @requires_fashion_mnist
-def test_run_train_writes_run_directory(tmp_path):
+def test_train_mixture_writes_run_directory(tmp_path):
+    from keras_gan.runs import train_mixture
 
-    from keras_gan.mixture.cli import run_train
-
-    args = argparse.Namespace(
-        model="gmm",
-        dataset="fashion_mnist",
-        limit=300,
-        seed=0,
-        out=str(tmp_path / "run"),
-        components=4,
-        covariance="diag",
-        max_iter=5,
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        assert run_train(args) == 0
+        trained = train_mixture(
+            "fashion_mnist",
+            tmp_path / "run",
+            limit=300,
+            seed=0,
+            components=4,
+            covariance="diag",
+            max_iter=5,
+        )
+    assert trained.out == tmp_path / "run" and trained.model.n_components == 4
     out = tmp_path / "run"
     assert sorted(p.name for p in out.iterdir()) == [
         "keras-gan-run.json",
@@ -165,28 +162,21 @@ def test_run_train_writes_run_directory(tmp_path):
     assert gmm.as_generator().output_shape == (None, 28, 28, 1)
 
 
-def test_run_train_reports_bad_dataset(tmp_path):
-    from keras_gan.cli import CommandError
-    from keras_gan.mixture.cli import run_train
+def test_train_mixture_reports_bad_dataset(tmp_path):
+    from keras_gan.data import DatasetError
+    from keras_gan.runs import train_mixture
 
-    args = argparse.Namespace(dataset=str(tmp_path / "missing"), out=str(tmp_path / "run"))
-    with pytest.raises(CommandError, match="no such directory"):
-        run_train(args)
+    with pytest.raises(DatasetError, match="no such directory"):
+        train_mixture(str(tmp_path / "missing"), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
-def test_run_train_on_idx_directory(idx_dir, tmp_path):
-    from keras_gan.mixture.cli import run_train
+def test_train_mixture_on_idx_directory(idx_dir, tmp_path):
+    from keras_gan.runs import train_mixture
 
-    args = argparse.Namespace(
-        dataset=str(idx_dir),
-        out=str(tmp_path / "run"),
-        components=2,
-        covariance="spherical",
-        seed=1,
-    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        assert run_train(args) == 0
+        train_mixture(str(idx_dir), tmp_path / "run", components=2, covariance="spherical", seed=1)
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["image_shape"] == [8, 8, 1] and run["latent_dim"] == 65 and run["n_samples"] == 64
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         0
     """
     from keras_gan.data import DatasetError
-    from keras_gan.metrics.classifier import INFO_FILE, classifier_dir, train_classifier
+    from keras_gan.evaluation.classifier import INFO_FILE, classifier_dir, train_classifier
 
     settings = {
         "epochs": args.epochs,

@@ -79,11 +79,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--num-samples must be >= 10, got {args.num_samples}")
 
     from keras_gan.data import DatasetError
-    from keras_gan.metrics.classifier import load_classifier
-    from keras_gan.metrics.evaluation import evaluate, format_table, load_sampler
+    from keras_gan.evaluation.classifier import load_classifier
+    from keras_gan.evaluation.pipeline import default_out_dir, evaluate, format_table
+    from keras_gan.runs.loading import load_generator
 
     try:
-        sampler = load_sampler(args.target)
+        generator = load_generator(args.target)
     except (ValueError, OSError) as error:
         raise CommandError(str(error)) from None
     try:
@@ -95,10 +96,8 @@ def run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             verbose=2,
         )
-        from keras_gan.metrics.evaluation import default_out_dir
-
         report = evaluate(
-            sampler,
+            generator,
             args.dataset,
             args.num_samples,
             args.out if args.out is not None else default_out_dir(args.target),

@@ -1,11 +1,11 @@
-"""Sample-quality and mode-collapse metrics.
+"""Sample-quality and mode-collapse measures: numpy (float64) only, leaf code.
 
-The metric functions are numpy (float64) on arrays of features or samples and import no
-TensorFlow: :func:`frechet_distance` (FID in a classifier's feature space),
+:func:`frechet_distance` (FID in a classifier's feature space),
 :func:`kernel_inception_distance` (KID), :func:`prdc` (precision, recall, density, coverage),
-:func:`class_coverage` and :func:`mode_coverage` (2-D mixtures). The feature classifier
-(:func:`load_classifier`), the Keras callback (:class:`QualityCallback`) and the evaluation
-pipeline (:func:`evaluate`) import TensorFlow and are loaded on first access.
+:func:`class_coverage` and :func:`mode_coverage` (2-D mixtures), and :func:`compute_metrics`
+(all of them at once). Nothing here imports TensorFlow or the rest of the package; the feature
+classifier, the evaluation pipeline and the quality callback live in
+:mod:`keras_gan.evaluation`.
 
 Example:
     >>> import numpy as np
@@ -15,35 +15,22 @@ Example:
     True
 """
 
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-from .classes import ClassCoverage, class_coverage, class_histogram
+from .class_coverage import ClassCoverage, class_coverage, class_histogram
+from .combined import METRIC_NAMES, compute_metrics
 from .frechet import feature_moments, frechet_distance, frechet_distance_from_moments
 from .kid import KIDResult, kernel_inception_distance, polynomial_mmd2
 from .manifold import PRDC, density_coverage, prdc, precision_recall
 from .modes import ModeCoverage, mode_coverage
 
-_LAZY = {
-    "FeatureClassifier": ".classifier",
-    "load_classifier": ".classifier",
-    "train_classifier": ".classifier",
-    "classifier_dir": ".classifier",
-    "QualityCallback": ".callback",
-    "compute_metrics": ".evaluation",
-    "evaluate": ".evaluation",
-    "load_sampler": ".evaluation",
-}
-
 __all__ = [
+    "METRIC_NAMES",
     "PRDC",
     "ClassCoverage",
     "KIDResult",
     "ModeCoverage",
     "class_coverage",
     "class_histogram",
+    "compute_metrics",
     "density_coverage",
     "feature_moments",
     "frechet_distance",
@@ -53,17 +40,4 @@ __all__ = [
     "polynomial_mmd2",
     "prdc",
     "precision_recall",
-    *_LAZY,
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'keras_gan.metrics' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)

@@ -38,13 +38,21 @@ from keras_gan import _atomic
 
 MANIFEST = "keras-gan-run.json"
 FORMAT = 1
+#: What a run records about itself (read by ``keras-gan export`` and ``evaluate``).
+RUN_INFO = "run.json"
+#: The model files a run directory may hold, in the order a loader looks for them.
+GENERATOR = "generator.keras"
+MIXTURE = "mixture.npz"
+MODEL = "model.keras"
+#: What ``keras-gan evaluate`` writes into a run directory.
+EVALUATION = "evaluation.json"
 
 
-class RunDirError(ValueError):
+class RunError(ValueError):
     """The run directory cannot be used as asked (the message says why and what to do).
 
     Example:
-        >>> str(RunDirError("runs/x is not empty"))
+        >>> str(RunError("runs/x is not empty"))
         'runs/x is not empty'
     """
 
@@ -70,7 +78,7 @@ def _relative(entry: Any, manifest: Path) -> str:
     text = entry if isinstance(entry, str) else ""
     parts = PurePosixPath(text).parts
     if not text or text.startswith("/") or ".." in parts or "\\" in text or parts[0] == MANIFEST:
-        raise RunDirError(
+        raise RunError(
             f"{manifest} lists {entry!r}, which is not a path inside the run directory; "
             "the manifest was edited or damaged: move the run's files away by hand"
         )
@@ -81,7 +89,7 @@ def inspect_run(out: str | os.PathLike[str]) -> RunState:
     """Read what ``out`` holds, refusing a directory that is not a keras-gan run.
 
     Raises:
-        RunDirError: ``out`` is a file, a non-empty directory without a manifest, or its
+        RunError: ``out`` is a file, a non-empty directory without a manifest, or its
             manifest is unreadable.
 
     Example:
@@ -90,12 +98,12 @@ def inspect_run(out: str | os.PathLike[str]) -> RunState:
     """
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise RunDirError(f"--out {path} is a file, not a directory")
+        raise RunError(f"--out {path} is a file, not a directory")
     if not path.exists() or not any(path.iterdir()):
         return RunState(path, "new")
     manifest = path / MANIFEST
     if not manifest.is_file():
-        raise RunDirError(
+        raise RunError(
             f"--out {path} is not empty and is not a keras-gan run directory (no {MANIFEST}); "
             "nothing in it was touched: choose a new or empty directory for --out (a run "
             "written by a keras-gan without manifests must be moved away by hand)"
@@ -108,9 +116,9 @@ def inspect_run(out: str | os.PathLike[str]) -> RunState:
         dirs = [_relative(e, manifest) for e in data.get("dirs", [])]
         settings = dict(data.get("settings") or {})
     except (OSError, ValueError, TypeError, AttributeError) as error:
-        if isinstance(error, RunDirError):
+        if isinstance(error, RunError):
             raise
-        raise RunDirError(f"cannot read {manifest}: {error}") from None
+        raise RunError(f"cannot read {manifest}: {error}") from None
     state = "finished" if data.get("finished") is True else "interrupted"
     return RunState(path, state, files, dirs, settings)
 
@@ -119,25 +127,25 @@ def check_reuse(run: RunState, *, resume: bool, overwrite: bool) -> None:
     """Refuse to reuse ``run`` unless the flags allow it (call before any work is done).
 
     Raises:
-        RunDirError: conflicting flags, an interrupted run without ``--resume`` or
+        RunError: conflicting flags, an interrupted run without ``--resume`` or
             ``--overwrite``, a finished run without ``--overwrite``.
 
     Example:
         >>> check_reuse(RunState(Path("runs/x"), "new"), resume=False, overwrite=False)
     """
     if resume and overwrite:
-        raise RunDirError(
+        raise RunError(
             "--resume and --overwrite contradict each other: --resume continues the run in "
             "--out, --overwrite replaces it; pass one of them"
         )
     if run.state == "interrupted" and not (resume or overwrite):
-        raise RunDirError(
+        raise RunError(
             f"{run.path} holds an interrupted run; pass --resume to continue it or "
             "--overwrite to start over"
         )
     if run.state == "finished" and not overwrite:
         hint = "; there is nothing to resume" if resume else ""
-        raise RunDirError(
+        raise RunError(
             f"{run.path} holds a finished run{hint}: pass --overwrite to replace it (its "
             "files only; other files there are kept) or choose another --out"
         )
@@ -156,7 +164,7 @@ def resolve_settings(
         option: setting name -> its command-line flag, for messages.
 
     Raises:
-        RunDirError: a given setting differs from the recorded one.
+        RunError: a given setting differs from the recorded one.
 
     Example:
         >>> run = RunState(Path("runs/x"), "interrupted", settings={"seed": 1})
@@ -175,7 +183,7 @@ def resolve_settings(
         elif value != recorded:
             flag = option.get(key, key)
             shown = "not set" if recorded is None else repr(recorded)
-            raise RunDirError(
+            raise RunError(
                 f"{flag} {value!r} differs from the run being resumed ({key} {shown} in "
                 f"{run.path / MANIFEST}): a resumed run keeps its settings; leave {flag} out, "
                 "or start over with --overwrite"
@@ -284,3 +292,68 @@ def _write(
         "dirs": dirs,
     }
     _atomic.write_json(path / MANIFEST, data, durable=True)
+
+
+def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON object in ``path``; ``{}`` when there is no such file.
+
+    Raises:
+        RunError: the file cannot be read or holds something other than a JSON object.
+
+    Example:
+        >>> read_json_object("/nonexistent/run.json")
+        {}
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RunError(f"Cannot read {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{path} must hold a JSON object. Received: {type(data).__name__}")
+    return data
+
+
+def read_run_info(out: str | os.PathLike[str]) -> dict[str, Any]:
+    """What the run in ``out`` recorded about itself (``run.json``); ``{}`` when absent.
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp())
+        >>> write_run_info(out, {"model": "gan", "steps": 10})
+        >>> read_run_info(out)["steps"]
+        10
+    """
+    return read_json_object(Path(out) / RUN_INFO)
+
+
+def write_run_info(out: str | os.PathLike[str], info: Mapping[str, Any]) -> None:
+    """Write ``run.json`` into ``out`` atomically, keys in the given order.
+
+    Example:
+        >>> import tempfile
+        >>> write_run_info(Path(tempfile.mkdtemp()), {"model": "gan"})
+    """
+    _atomic.write_json(Path(out) / RUN_INFO, dict(info), sort_keys=False)
+
+
+@dataclass
+class TrainedRun:
+    """What :func:`train` returns.
+
+    Attributes:
+        out: the run directory.
+        model: the trained model (a :class:`keras_gan.models.GAN`, or a
+            :class:`keras_gan.mixture.GaussianMixture` for ``model="gmm"``).
+        info: what ``run.json`` records.
+
+    Example:
+        >>> TrainedRun(Path("runs/x"), None, {"steps": 3}).info["steps"]
+        3
+    """
+
+    out: Path
+    model: Any
+    info: dict[str, Any] = field(default_factory=dict)

@@ -2,13 +2,14 @@
 
 The callback classifies the real reference images once (at the start of training), then at
 the end of every ``every``-th epoch (and the last) draws ``num_samples`` images from the
-model's sampling generator with a fixed latent seed, and adds the metrics to the epoch's logs
+model with a fixed latent seed (``model.generate(num_samples, seed)``, the latent recipe of
+every sampler of the library), and adds the metrics to the epoch's logs
 as ``quality/<name>`` (so ``History``, :class:`keras_gan.callbacks.HistoryWriter` and Keras'
 ``TensorBoard`` callback placed after it record them) and, with ``tensorboard_dir``, writes them
 as scalars under ``<tensorboard_dir>/quality``.
 
 Example:
-    >>> from keras_gan.metrics import QualityCallback, load_classifier  # doctest: +SKIP
+    >>> from keras_gan.evaluation import QualityCallback, load_classifier  # doctest: +SKIP
     >>> clf = load_classifier("fashion_mnist")  # doctest: +SKIP
     >>> cb = QualityCallback(clf, real_images, every=5, num_samples=2000)  # doctest: +SKIP
     >>> gan.fit(dataset, epochs=20, callbacks=[cb])  # doctest: +SKIP
@@ -26,8 +27,7 @@ import keras
 import numpy as np
 
 from keras_gan.callbacks import epoch_due
-
-from .evaluation import METRIC_NAMES, compute_metrics
+from keras_gan.metrics.combined import METRIC_NAMES, compute_metrics
 
 PREFIX = "quality/"
 
@@ -36,11 +36,11 @@ class QualityCallback(keras.callbacks.Callback):
     """Compute chosen quality metrics every ``every`` epochs and log them.
 
     Args:
-        classifier: a :class:`~keras_gan.metrics.classifier.FeatureClassifier`.
+        classifier: a :class:`~keras_gan.evaluation.classifier.FeatureClassifier`.
         real_images: reference images (uint8 or float in [-1, 1]), e.g. the test split.
         every: compute after every N-th epoch (and always after the last).
         num_samples: generated images per evaluation.
-        metrics: names from :data:`keras_gan.metrics.evaluation.METRIC_NAMES` (default: fid,
+        metrics: names from :data:`keras_gan.metrics.METRIC_NAMES` (default: fid,
             kid, precision, recall, density, coverage, classes_hit).
         seed: latent seed (the same latents at every evaluation).
         tensorboard_dir: write scalars to ``<dir>/quality``; None disables.
@@ -91,18 +91,8 @@ class QualityCallback(keras.callbacks.Callback):
         self._real: tuple[np.ndarray, np.ndarray] | None = None
         self._writer: Any = None
 
-    def _latent(self) -> np.ndarray:
-        rng = np.random.default_rng(self.seed)
-        return rng.standard_normal((self.num_samples, int(self.model.latent_dim))).astype(
-            np.float32
-        )
-
     def _samples(self) -> np.ndarray:
-        generator = getattr(self.model, "sampling_generator", None) or self.model.generator
-        z = self._latent()
-        return np.concatenate(
-            [np.asarray(generator(z[i : i + 500], training=False)) for i in range(0, len(z), 500)]
-        )
+        return np.asarray(self.model.generate(self.num_samples, seed=self.seed, batch_size=500))
 
     def compute(self) -> dict[str, float]:
         """The metrics of the model's current generator against the real images.

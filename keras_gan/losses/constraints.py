@@ -16,6 +16,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gan._checks import check_positive_float
+
 
 @keras.saving.register_keras_serializable(package="keras_gan")
 class WeightClip:
@@ -36,10 +38,7 @@ class WeightClip:
     name = "weight_clip"
 
     def __init__(self, clip_value: float = 0.01) -> None:
-        value = float(clip_value)
-        if not value > 0:
-            raise ValueError(f"clip_value must be positive. Received: clip_value={clip_value!r}")
-        self.clip_value = value
+        self.clip_value = check_positive_float(clip_value, "clip_value")
 
     def apply(self, variables: Iterable[Any]) -> None:
         """Clip each variable in place.

@@ -17,16 +17,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gan._checks import check_in_interval
+
 from .base import AdversarialLoss, _flat
 
 
 def _check_smoothing(label_smoothing: float) -> float:
-    value = float(label_smoothing)
-    if not 0.0 <= value < 0.5:
-        raise ValueError(
-            f"label_smoothing must be in [0, 0.5). Received: label_smoothing={label_smoothing!r}"
-        )
-    return value
+    return check_in_interval(label_smoothing, "label_smoothing", 0.0, 0.5)
 
 
 def minimax_discriminator_loss(

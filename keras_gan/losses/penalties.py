@@ -20,17 +20,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gan._checks import check_positive_float
+
 from .base import replica_slice
 
 # Keeps sqrt differentiable where the gradient vanishes (d sqrt(u)/du is infinite at u = 0).
 _NORM_EPSILON = 1e-12
-
-
-def _check_weight(weight: float) -> float:
-    value = float(weight)
-    if not value > 0:
-        raise ValueError(f"weight must be positive. Received: weight={weight!r}")
-    return value
 
 
 def gradient_norm(
@@ -65,7 +60,7 @@ class Penalty:
     name = "penalty"
 
     def __init__(self, weight: float = 10.0) -> None:
-        self.weight = _check_weight(weight)
+        self.weight = check_positive_float(weight, "weight")
 
     def check_discriminator(self, discriminator: keras.Model) -> None:
         """Raise when the discriminator's layers make this penalty wrong (none by default)."""

@@ -45,6 +45,7 @@ from typing import Any
 
 import keras
 
+from keras_gan._checks import check_positive_float, check_positive_int
 from keras_gan.networks import (
     dcgan_discriminator,
     dcgan_generator,
@@ -311,9 +312,7 @@ def build(
         norm = None
     scale = 1.0
     if points and preset.point_scale and data_scale is not None:
-        scale = float(data_scale)
-        if not scale > 0:
-            raise ValueError(f"data_scale must be positive. Received: data_scale={data_scale!r}")
+        scale = check_positive_float(data_scale, "data_scale")
     if points or preset.networks == "mlp":
         g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
         d_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (512, 256))
@@ -372,11 +371,12 @@ def _learning_rate(
         return override
     if preset.lr_schedule != "cosine":
         raise ValueError(f"unknown lr_schedule {preset.lr_schedule!r}; expected None or 'cosine'")
-    if total_steps is None or isinstance(total_steps, bool) or int(total_steps) < 1:
+    if total_steps is None:
         raise ValueError(
             "this preset decays its learning rate over the run: pass total_steps (the run's "
             f"generator steps) to build. Received: total_steps={total_steps!r}"
         )
+    total_steps = check_positive_int(total_steps, "total_steps")
     factory = preset.d_optimizer if which == "d" else preset.g_optimizer
     initial = override or factory(None).learning_rate
     # The discriminator's optimizer counts critic steps: its schedule spans all of them.

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from keras_gan._checks import check_in_interval
 
-from .base import AdversarialLoss, _flat
+from .base import LOSSES, AdversarialLoss, _flat
 
 
 def _check_smoothing(label_smoothing: float) -> float:
@@ -55,6 +55,7 @@ def minimax_generator_loss(fake_logits: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class MinimaxLoss(AdversarialLoss):
     """The original minimax pair (Goodfellow et al. 2014), with the saturating generator loss.
 

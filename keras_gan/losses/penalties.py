@@ -23,6 +23,10 @@ import tensorflow as tf
 from keras_gan._checks import check_positive_float
 
 from .base import replica_slice
+from .registry import Registry
+
+#: Penalties by name and alias (``penalty="gp"``): :func:`get_penalty` looks them up here.
+PENALTIES: Registry[type[Penalty]] = Registry("penalty")
 
 # Keeps sqrt differentiable where the gradient vanishes (d sqrt(u)/du is infinite at u = 0).
 _NORM_EPSILON = 1e-12
@@ -52,12 +56,16 @@ def gradient_norm(
 class Penalty:
     """Base class: ``penalty(discriminator, real, fake, seed)`` -> weighted per-sample values.
 
+    A concrete penalty declares ``name`` (and ``aliases``) and is registered with the
+    ``@PENALTIES.register`` decorator, so ``penalty="name"`` selects it.
+
     Example:
         >>> issubclass(GradientPenalty, Penalty)
         True
     """
 
     name = "penalty"
+    aliases: tuple[str, ...] = ()
 
     def __init__(self, weight: float = 10.0) -> None:
         self.weight = check_positive_float(weight, "weight")
@@ -94,6 +102,7 @@ class Penalty:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@PENALTIES.register
 class GradientPenalty(Penalty):
     """WGAN-GP's two-sided gradient penalty (Gulrajani et al. 2017, "Improved Training of WGANs").
 
@@ -111,6 +120,7 @@ class GradientPenalty(Penalty):
     """
 
     name = "gradient_penalty"
+    aliases = ("gp",)
 
     def check_discriminator(self, discriminator: keras.Model) -> None:
         """Reject a critic with batch normalisation.
@@ -148,6 +158,7 @@ class GradientPenalty(Penalty):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@PENALTIES.register
 class R1Penalty(Penalty):
     """The R1 penalty on real data (Mescheder et al. 2018): ``weight / 2 * ||grad_x D(x)||^2``.
 
@@ -168,9 +179,6 @@ class R1Penalty(Penalty):
         return 0.5 * self.weight * tf.square(norm)
 
 
-_PENALTIES = {"gradient_penalty": GradientPenalty, "gp": GradientPenalty, "r1": R1Penalty}
-
-
 def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | None:
     """Resolve a penalty from a name (``"gp"``, ``"r1"``), a config or an instance.
 
@@ -181,12 +189,7 @@ def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | 
     if identifier is None or isinstance(identifier, Penalty):
         return identifier
     if isinstance(identifier, str):
-        if identifier not in _PENALTIES:
-            raise ValueError(
-                f"unknown penalty; expected one of {sorted(_PENALTIES)}. "
-                f"Received: penalty={identifier!r}"
-            )
-        return _PENALTIES[identifier]()
+        return PENALTIES.get(identifier)()
     if isinstance(identifier, dict):
         value = keras.saving.deserialize_keras_object(identifier)
         if isinstance(value, Penalty):

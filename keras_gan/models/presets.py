@@ -40,7 +40,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import keras
@@ -55,6 +56,7 @@ from keras_gan.networks import (
     strided_discriminator,
 )
 
+from . import wgan
 from .gan import GAN
 
 
@@ -81,7 +83,6 @@ class Preset:
     width: int = 64
     ema_decay: float | None = None
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
     #: Learning-rate schedule over the run: None (constant) or "cosine" (to
     #: ``final_lr_fraction`` of the rate at the last step; needs ``total_steps`` in :func:`build`).
     lr_schedule: str | None = None
@@ -106,10 +107,6 @@ def _adam(
     lr: float, beta_1: float = 0.5, beta_2: float = 0.999
 ) -> Callable[[LearningRate | None], Any]:
     return lambda override: keras.optimizers.Adam(override or lr, beta_1=beta_1, beta_2=beta_2)
-
-
-def _rmsprop(lr: float) -> Callable[[LearningRate | None], Any]:
-    return lambda override: keras.optimizers.RMSprop(override or lr)
 
 
 #: Epochs of the ``points`` preset over 100,000 points at batch 512: 180 x 195 = 35,100 steps.
@@ -146,20 +143,20 @@ PRESETS: dict[str, Preset] = {
     ),
     "wgan": Preset(
         networks="dcgan",
-        loss="wasserstein",
-        d_optimizer=_rmsprop(5e-5),
-        g_optimizer=_rmsprop(5e-5),
-        discriminator_steps=5,
-        constraint=0.01,
+        loss=wgan.LOSS,
+        d_optimizer=wgan.wgan_optimizer,
+        g_optimizer=wgan.wgan_optimizer,
+        discriminator_steps=wgan.CRITIC_STEPS,
+        constraint=wgan.CLIP_VALUE,
         critic_norm=None,
         description="WGAN with weight clipping (Arjovsky et al. 2017)",
     ),
     "wgan_gp": Preset(
         networks="dcgan",
-        loss="wasserstein",
-        d_optimizer=_adam(1e-4, 0.5, 0.9),
-        g_optimizer=_adam(1e-4, 0.5, 0.9),
-        discriminator_steps=5,
+        loss=wgan.LOSS,
+        d_optimizer=partial(wgan.wgan_optimizer, penalty=True),
+        g_optimizer=partial(wgan.wgan_optimizer, penalty=True),
+        discriminator_steps=wgan.CRITIC_STEPS,
         penalty="gp",
         critic_norm="layer",
         description="WGAN-GP (Gulrajani et al. 2017)",

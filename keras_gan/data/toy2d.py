@@ -1,4 +1,4 @@
-"""The 2-D Gaussian-mixture benchmarks of mode collapse (VEEGAN, Srivastava et al. 2017;
+"""2-D toy data: the Gaussian-mixture benchmarks of mode collapse (VEEGAN, Srivastava et al. 2017;
 PacGAN, Lin et al. 2018).
 
 - ``ring``: 8 equal-weight Gaussians whose means are evenly spaced on the unit circle

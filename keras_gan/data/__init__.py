@@ -17,7 +17,7 @@ from typing import Any
 from .errors import DatasetError
 
 _LAZY = {
-    "load_arrays": ".sources",
+    "load_arrays": ".arrays",
     "find_idx_files": ".sources",
     "read_idx_pair": ".sources",
     "read_idx": ".idx",

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from keras_gan._checks import check_positive_int
 
-from .sources import load_arrays
+from .arrays import load_arrays
 
 
 def scale_images(images: tf.Tensor | np.ndarray) -> tf.Tensor:

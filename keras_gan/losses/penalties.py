@@ -128,6 +128,7 @@ class GradientPenalty(Penalty):
         Example:
             >>> GradientPenalty().check_discriminator(keras.Sequential([keras.Input((2,))]))
         """
+        # Private Keras API: no public walk reaches nested models, wrappers and custom layers.
         bad = [
             layer.name
             for layer in discriminator._flatten_layers()

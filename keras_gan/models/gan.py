@@ -313,6 +313,8 @@ class GAN(keras.Model):
     def _seed_states(self) -> list[Any]:
         """The state variables of every ``keras.random.SeedGenerator`` in the sub-networks."""
         states, seen = [], set()
+        # Private Keras API: Layer.variables holds these states too, but in another order, and
+        # the saved keys seed_state_<i> of existing checkpoints follow this one.
         for layer in self._flatten_layers(include_self=False):
             for generator in getattr(layer, "_seed_generators", []):
                 if id(generator.state) not in seen:

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import DatasetError
 
 _LAZY = {
-    "load_arrays": ".sources",
+    "load_arrays": ".arrays",
     "find_idx_files": ".sources",
     "read_idx_pair": ".sources",
     "read_idx": ".idx",
@@ -25,9 +25,9 @@ _LAZY = {
     "load_images": ".dataset",
     "scale_images": ".dataset",
     "prepare": ".tfds_source",
-    "mixture_of_gaussians": ".mixtures",
-    "mixture_centers": ".mixtures",
-    "load_points": ".mixtures",
+    "mixture_of_gaussians": ".toy2d",
+    "mixture_centers": ".toy2d",
+    "load_points": ".toy2d",
 }
 
 __all__ = ["DatasetError", *_LAZY]

@@ -13,7 +13,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .sources import load_arrays
+from keras_gan._checks import check_positive_int
+
+from .arrays import load_arrays
 
 
 def scale_images(images: tf.Tensor | np.ndarray) -> tf.Tensor:
@@ -66,12 +68,8 @@ def load_images(
         >>> float(images.numpy().min()) >= -1.0  # doctest: +SKIP
         True
     """
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(
-            f"batch_size must be a positive integer. Received: batch_size={batch_size!r}"
-        )
-    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None. Received: limit={limit!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    limit = check_positive_int(limit, "limit", allow_none=True)
     images, labels = load_arrays(name_or_path, split, data_dir=data_dir)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]

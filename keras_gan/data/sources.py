@@ -1,19 +1,18 @@
-"""Finding a dataset on disk and loading it as numpy arrays.
+"""Where a dataset's IDX files are on this machine, and reading a split's pair of them.
 
-Resolution order for a dataset name (``"fashion_mnist"``, ``"mnist"``):
+The local places for a dataset name (``"fashion_mnist"``, ``"mnist"``), in order:
 
 1. the directory given explicitly (``data_dir=``);
 2. ``$KERAS_GAN_DATA_DIR`` (the IDX files themselves, or a sub-directory named after the dataset);
 3. the Debian package location ``/usr/share/datasets/<name with - for _>``
-   (``apt-get install dataset-fashion-mnist``);
-4. TensorFlow Datasets: data already prepared in its data dir (``keras-gan data prepare``), then
-   a download where the network allows.
+   (``apt-get install dataset-fashion-mnist``).
 
-A path to a directory of IDX files is used as it is. This module does not import TensorFlow
-unless it reaches the TFDS step.
+:func:`keras_gan.data.load_arrays` tries these, then TensorFlow Datasets
+(:mod:`keras_gan.data.tfds_source`, which reads this module too). Needs numpy only.
 
 Example:
-    >>> images, labels = load_arrays("fashion_mnist", split="test")  # doctest: +SKIP
+    >>> files = find_idx_files("/usr/share/datasets/fashion-mnist", "test")  # doctest: +SKIP
+    >>> images, labels = read_idx_pair(files)  # doctest: +SKIP
     >>> images.shape, labels[:3]  # doctest: +SKIP
     ((10000, 28, 28, 1), array([9, 2, 1]))
 """
@@ -31,8 +30,8 @@ from .idx import read_idx
 
 DEBIAN_ROOT = Path("/usr/share/datasets")
 SPLITS = ("train", "test")
-# File-name prefixes per split, as MNIST-like distributions name them.
-_PREFIXES = {"train": ("train",), "test": ("t10k", "test")}
+#: File-name prefixes per split, as MNIST-like distributions name them.
+PREFIXES = {"train": ("train",), "test": ("t10k", "test")}
 _KINDS = {
     "images": ("-images-idx3-ubyte", "-images.idx3-ubyte"),
     "labels": ("-labels-idx1-ubyte", "-labels.idx1-ubyte"),
@@ -63,7 +62,13 @@ def canonical_name(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-def _check_split(split: str) -> str:
+def check_split(split: str) -> str:
+    """Validate a split name.
+
+    Example:
+        >>> check_split("test")
+        'test'
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}. Received: split={split!r}")
     return split
@@ -89,7 +94,7 @@ def find_idx_files(directory: str | os.PathLike[str], split: str = "train") -> I
     directory = Path(directory)
     found: dict[str, Path] = {}
     for kind, suffixes in _KINDS.items():
-        for prefix in _PREFIXES[_check_split(split)]:
+        for prefix in PREFIXES[check_split(split)]:
             for suffix in suffixes:
                 for ext in (".gz", ""):
                     candidate = directory / f"{prefix}{suffix}{ext}"
@@ -131,7 +136,7 @@ def read_idx_pair(files: IdxFiles) -> tuple[np.ndarray, np.ndarray]:
 
 
 def candidate_directories(name: str, data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The directories searched for a named dataset, in order (TFDS comes after these).
+    """The local directories searched for a named dataset, in order (TFDS comes after these).
 
     Example:
         >>> [str(p) for p in candidate_directories("fashion_mnist")][-1]
@@ -150,74 +155,3 @@ def candidate_directories(name: str, data_dir: str | os.PathLike[str] | None = N
         places += [Path(env), Path(env) / debian_name, Path(env) / canonical_name(name)]
     places.append(DEBIAN_ROOT / debian_name)
     return places
-
-
-def _how_to_get(name: str) -> str:
-    debian = f"dataset-{canonical_name(name).replace('_', '-')}"
-    return (
-        f"To get it: `apt-get install {debian}` (Debian/Ubuntu, installs IDX files under "
-        f"{DEBIAN_ROOT}), or point $KERAS_GAN_DATA_DIR or --data-dir at a directory of IDX files, "
-        f"or run `keras-gan data prepare {canonical_name(name)} --source DIR` to build the "
-        "TensorFlow Datasets copy from local files, or let TensorFlow Datasets download it on a "
-        "machine with network access."
-    )
-
-
-def load_arrays(
-    name_or_path: str | os.PathLike[str] = "fashion_mnist",
-    split: str = "train",
-    data_dir: str | os.PathLike[str] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load an MNIST-like split as numpy arrays.
-
-    Args:
-        name_or_path: ``"fashion_mnist"``, ``"mnist"``, or a directory holding IDX files.
-        split: ``"train"`` or ``"test"``.
-        data_dir: a directory to look in first (see the module docstring for the order).
-
-    Returns:
-        ``(images, labels)``: uint8 ``(N, 28, 28, 1)`` and int64 ``(N,)``.
-
-    Raises:
-        DatasetError: the data is malformed, or no source has it (the message lists every
-            place tried and how to get the data).
-
-    Example:
-        >>> images, labels = load_arrays("fashion_mnist", "test")  # doctest: +SKIP
-        >>> images.dtype, images.shape  # doctest: +SKIP
-        (dtype('uint8'), (10000, 28, 28, 1))
-    """
-    _check_split(split)
-    text = os.fspath(name_or_path)
-    as_path = Path(text).expanduser()
-    if as_path.is_dir() or os.sep in text or text.startswith("."):
-        if not as_path.is_dir():
-            raise DatasetError(f"{as_path}: no such directory (expected a directory of IDX files)")
-        files = find_idx_files(as_path, split)
-        if files is None:
-            raise DatasetError(
-                f"{as_path}: no IDX files for split {split!r} (expected e.g. "
-                f"{_PREFIXES[split][0]}-images-idx3-ubyte.gz and "
-                f"{_PREFIXES[split][0]}-labels-idx1-ubyte.gz)"
-            )
-        return read_idx_pair(files)
-
-    tried: list[str] = []
-    for directory in candidate_directories(text, data_dir):
-        files = find_idx_files(directory, split)
-        if files is not None:
-            return read_idx_pair(files)
-        tried.append(
-            f"{directory} (no IDX files)" if directory.is_dir() else f"{directory} (missing)"
-        )
-
-    from . import tfds_source  # imports TensorFlow Datasets: only when the local places fail
-
-    arrays = tfds_source.load_tfds_arrays(canonical_name(text), split, tried)
-    if arrays is not None:
-        return arrays
-    listing = "\n  - ".join(tried)
-    raise DatasetError(
-        f"dataset {text!r} ({split}) was not found. Places tried:\n  - {listing}\n"
-        + _how_to_get(text)
-    )

@@ -12,12 +12,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
+from typing import Any
 
 import numpy as np
 
@@ -135,9 +137,41 @@ def prepare(
         url_infos[urllib.parse.urljoin(base_url, filename)] = checksums.UrlInfo(
             size=len(payload), checksum=hashlib.sha256(payload).hexdigest(), filename=filename
         )
-    # The builder's recorded checksums are a memoised class property; swap in the local ones.
-    with mock.patch.object(type(builder), "url_infos", url_infos):
+    with _recorded_checksums(type(builder), url_infos):
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=os.fspath(source))
         )
     return Path(builder.data_dir)
+
+
+@contextlib.contextmanager
+def _recorded_checksums(builder_class: type, url_infos: dict[str, Any]) -> Iterator[None]:
+    """Make ``builder_class`` verify downloads against ``url_infos`` while the block runs.
+
+    TFDS has no public way to give a builder other checksums: ``download_and_prepare`` builds
+    its ``DownloadManager`` from the class property ``url_infos`` (the package's recorded
+    checksums, memoised), checks files in ``manual_dir`` against them, and
+    ``DownloadConfig(register_checksums=True)`` would write into the installed package. So the
+    class attribute is replaced for the duration of the block and then restored.
+
+    Example:
+        >>> class Builder:
+        ...     url_infos = {"a": 1}
+        >>> with _recorded_checksums(Builder, {"b": 2}):
+        ...     Builder.url_infos
+        {'b': 2}
+        >>> Builder.url_infos
+        {'a': 1}
+    """
+    own = builder_class.__dict__.get("url_infos", _MISSING)
+    builder_class.url_infos = url_infos
+    try:
+        yield
+    finally:
+        if own is _MISSING:
+            delattr(builder_class, "url_infos")
+        else:
+            builder_class.url_infos = own
+
+
+_MISSING = object()

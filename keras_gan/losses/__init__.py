@@ -4,6 +4,8 @@ Pairs (select by name with ``gan.compile(loss="...")`` or pass an instance):
 ``minimax`` (Goodfellow 2014), ``non_saturating`` (the default), ``wasserstein`` (Arjovsky 2017),
 ``hinge`` (Lim & Ye 2017), ``least_squares`` (Mao 2017). Penalties: :class:`GradientPenalty`
 (Gulrajani 2017), :class:`R1Penalty` (Mescheder 2018). Constraint: :class:`WeightClip` (WGAN).
+Each kind has one :class:`~keras_gan.losses.registry.Registry` (``LOSSES``, ``PENALTIES``,
+``CONSTRAINTS``) that :func:`get`, :func:`get_penalty` and :func:`get_constraint` read.
 
 Example:
     >>> import keras_gan.losses as L
@@ -11,8 +13,8 @@ Example:
     (WassersteinLoss(), GradientPenalty(weight=10.0))
 """
 
-from .base import AdversarialLoss, available, get, reduce_per_sample, replica_slice
-from .constraints import WeightClip, get_constraint
+from .base import LOSSES, AdversarialLoss, available, get, reduce_per_sample, replica_slice
+from .constraints import CONSTRAINTS, WeightClip, get_constraint
 from .hinge import HingeLoss, hinge_discriminator_loss, hinge_generator_loss
 from .least_squares import (
     LeastSquaresLoss,
@@ -25,7 +27,8 @@ from .non_saturating import (
     non_saturating_discriminator_loss,
     non_saturating_generator_loss,
 )
-from .penalties import GradientPenalty, Penalty, R1Penalty, get_penalty, gradient_norm
+from .penalties import PENALTIES, GradientPenalty, Penalty, R1Penalty, get_penalty, gradient_norm
+from .registry import Registry
 from .wasserstein import (
     WassersteinLoss,
     wasserstein_discriminator_loss,
@@ -33,6 +36,9 @@ from .wasserstein import (
 )
 
 __all__ = [
+    "CONSTRAINTS",
+    "LOSSES",
+    "PENALTIES",
     "AdversarialLoss",
     "GradientPenalty",
     "HingeLoss",
@@ -41,6 +47,7 @@ __all__ = [
     "NonSaturatingLoss",
     "Penalty",
     "R1Penalty",
+    "Registry",
     "WassersteinLoss",
     "WeightClip",
     "available",

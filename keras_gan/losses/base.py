@@ -21,7 +21,10 @@ from typing import Any, ClassVar
 import keras
 import tensorflow as tf
 
-_REGISTRY: dict[str, type[AdversarialLoss]] = {}
+from .registry import Registry
+
+#: Loss pairs by name and alias: ``gan.compile(loss="name")`` and :func:`get` look them up here.
+LOSSES: Registry[type[AdversarialLoss]] = Registry("loss")
 
 
 def _flat(outputs: Any) -> tf.Tensor:
@@ -84,13 +87,16 @@ class AdversarialLoss:
     Subclasses implement :meth:`discriminator_loss` and :meth:`generator_loss` on per-sample
     outputs of the discriminator, and say how to read those outputs (:meth:`score`).
 
+    A concrete pair declares ``name`` (and ``aliases``) and is registered with the
+    ``@LOSSES.register`` decorator, so ``loss="name"`` selects it.
+
     Attributes:
         name: registry name (``loss="name"`` selects it).
         reports_distance: the critic's ``mean(real) - mean(fake)`` estimates a distance worth
             logging (``w_distance``), as for the Wasserstein loss.
 
     Example:
-        >>> class Mine(AdversarialLoss):
+        >>> class Mine(AdversarialLoss):  # add @LOSSES.register to select it by name
         ...     name = "mine"
         ...     def discriminator_loss(self, real, fake):
         ...         return _flat(fake) - _flat(real)
@@ -102,12 +108,6 @@ class AdversarialLoss:
     aliases: ClassVar[tuple[str, ...]] = ()
     reports_distance: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for key in (cls.name, *cls.aliases):
-            if key:
-                _REGISTRY[key] = cls
 
     def discriminator_loss(self, real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
         """Per-sample discriminator (critic) loss, shape ``(batch,)``."""
@@ -165,7 +165,7 @@ def available() -> list[str]:
         >>> "wasserstein" in available()
         True
     """
-    return sorted(_REGISTRY)
+    return LOSSES.names()
 
 
 def get(identifier: str | dict[str, Any] | AdversarialLoss) -> AdversarialLoss:
@@ -183,13 +183,7 @@ def get(identifier: str | dict[str, Any] | AdversarialLoss) -> AdversarialLoss:
     if isinstance(identifier, AdversarialLoss):
         return identifier
     if isinstance(identifier, str):
-        key = identifier.strip().lower().replace("-", "_")
-        if key not in _REGISTRY:
-            raise ValueError(
-                f"unknown loss {identifier!r}; expected one of {available()} or an "
-                f"AdversarialLoss instance. Received: loss={identifier!r}"
-            )
-        return _REGISTRY[key]()
+        return LOSSES.get(identifier)()
     if isinstance(identifier, dict):
         value = keras.saving.deserialize_keras_object(identifier)
         if isinstance(value, AdversarialLoss):

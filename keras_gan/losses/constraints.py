@@ -16,8 +16,16 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gan._checks import check_positive_float
+
+from .registry import Registry
+
+#: Constraints by name and alias (``constraint="clip"``): :func:`get_constraint` looks them up.
+CONSTRAINTS: Registry[type[WeightClip]] = Registry("constraint")
+
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@CONSTRAINTS.register
 class WeightClip:
     """WGAN weight clipping (Arjovsky et al. 2017, Algorithm 1): every critic weight in [-c, c].
 
@@ -34,12 +42,10 @@ class WeightClip:
     """
 
     name = "weight_clip"
+    aliases = ("clip",)
 
     def __init__(self, clip_value: float = 0.01) -> None:
-        value = float(clip_value)
-        if not value > 0:
-            raise ValueError(f"clip_value must be positive. Received: clip_value={clip_value!r}")
-        self.clip_value = value
+        self.clip_value = check_positive_float(clip_value, "clip_value")
 
     def apply(self, variables: Iterable[Any]) -> None:
         """Clip each variable in place.
@@ -76,7 +82,8 @@ class WeightClip:
 def get_constraint(
     identifier: str | float | dict[str, Any] | WeightClip | None,
 ) -> WeightClip | None:
-    """Resolve a constraint: None, ``"weight_clip"``, a clip value, a config or an instance.
+    """Resolve a constraint: None, a name (``"weight_clip"``, ``"clip"``), a clip value, a config
+    or an instance.
 
     Example:
         >>> get_constraint(0.02)
@@ -84,8 +91,8 @@ def get_constraint(
     """
     if identifier is None or isinstance(identifier, WeightClip):
         return identifier
-    if isinstance(identifier, str) and identifier in ("clip", "weight_clip"):
-        return WeightClip()
+    if isinstance(identifier, str):
+        return CONSTRAINTS.get(identifier)()
     if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
         return WeightClip(float(identifier))
     if isinstance(identifier, dict):

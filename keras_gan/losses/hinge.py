@@ -14,7 +14,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .base import AdversarialLoss, _flat
+from .base import LOSSES, AdversarialLoss, _flat
 
 
 def hinge_discriminator_loss(real_scores: Any, fake_scores: Any) -> tf.Tensor:
@@ -38,6 +38,7 @@ def hinge_generator_loss(fake_scores: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class HingeLoss(AdversarialLoss):
     """The hinge pair (Geometric GAN, SN-GAN).
 

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .base import AdversarialLoss, _flat
+from .base import LOSSES, AdversarialLoss, _flat
 
 
 def least_squares_discriminator_loss(real_outputs: Any, fake_outputs: Any) -> tf.Tensor:
@@ -40,6 +40,7 @@ def least_squares_generator_loss(fake_outputs: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class LeastSquaresLoss(AdversarialLoss):
     """The LSGAN pair.
 

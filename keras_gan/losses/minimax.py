@@ -17,16 +17,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .base import AdversarialLoss, _flat
+from keras_gan._checks import check_in_interval
+
+from .base import LOSSES, AdversarialLoss, _flat
 
 
 def _check_smoothing(label_smoothing: float) -> float:
-    value = float(label_smoothing)
-    if not 0.0 <= value < 0.5:
-        raise ValueError(
-            f"label_smoothing must be in [0, 0.5). Received: label_smoothing={label_smoothing!r}"
-        )
-    return value
+    return check_in_interval(label_smoothing, "label_smoothing", 0.0, 0.5)
 
 
 def minimax_discriminator_loss(
@@ -58,6 +55,7 @@ def minimax_generator_loss(fake_logits: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class MinimaxLoss(AdversarialLoss):
     """The original minimax pair (Goodfellow et al. 2014), with the saturating generator loss.
 

@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .base import _flat
+from .base import LOSSES, _flat
 from .minimax import MinimaxLoss, minimax_discriminator_loss
 
 
@@ -43,6 +43,7 @@ def non_saturating_generator_loss(fake_logits: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class NonSaturatingLoss(MinimaxLoss):
     """The non-saturating pair: minimax discriminator, ``-log D(G(z))`` generator.
 

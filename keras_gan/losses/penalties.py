@@ -20,17 +20,16 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from keras_gan._checks import check_positive_float
+
 from .base import replica_slice
+from .registry import Registry
+
+#: Penalties by name and alias (``penalty="gp"``): :func:`get_penalty` looks them up here.
+PENALTIES: Registry[type[Penalty]] = Registry("penalty")
 
 # Keeps sqrt differentiable where the gradient vanishes (d sqrt(u)/du is infinite at u = 0).
 _NORM_EPSILON = 1e-12
-
-
-def _check_weight(weight: float) -> float:
-    value = float(weight)
-    if not value > 0:
-        raise ValueError(f"weight must be positive. Received: weight={weight!r}")
-    return value
 
 
 def gradient_norm(
@@ -57,15 +56,19 @@ def gradient_norm(
 class Penalty:
     """Base class: ``penalty(discriminator, real, fake, seed)`` -> weighted per-sample values.
 
+    A concrete penalty declares ``name`` (and ``aliases``) and is registered with the
+    ``@PENALTIES.register`` decorator, so ``penalty="name"`` selects it.
+
     Example:
         >>> issubclass(GradientPenalty, Penalty)
         True
     """
 
     name = "penalty"
+    aliases: tuple[str, ...] = ()
 
     def __init__(self, weight: float = 10.0) -> None:
-        self.weight = _check_weight(weight)
+        self.weight = check_positive_float(weight, "weight")
 
     def check_discriminator(self, discriminator: keras.Model) -> None:
         """Raise when the discriminator's layers make this penalty wrong (none by default)."""
@@ -99,6 +102,7 @@ class Penalty:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@PENALTIES.register
 class GradientPenalty(Penalty):
     """WGAN-GP's two-sided gradient penalty (Gulrajani et al. 2017, "Improved Training of WGANs").
 
@@ -116,6 +120,7 @@ class GradientPenalty(Penalty):
     """
 
     name = "gradient_penalty"
+    aliases = ("gp",)
 
     def check_discriminator(self, discriminator: keras.Model) -> None:
         """Reject a critic with batch normalisation.
@@ -123,6 +128,7 @@ class GradientPenalty(Penalty):
         Example:
             >>> GradientPenalty().check_discriminator(keras.Sequential([keras.Input((2,))]))
         """
+        # Private Keras API: no public walk reaches nested models, wrappers and custom layers.
         bad = [
             layer.name
             for layer in discriminator._flatten_layers()
@@ -153,6 +159,7 @@ class GradientPenalty(Penalty):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@PENALTIES.register
 class R1Penalty(Penalty):
     """The R1 penalty on real data (Mescheder et al. 2018): ``weight / 2 * ||grad_x D(x)||^2``.
 
@@ -173,9 +180,6 @@ class R1Penalty(Penalty):
         return 0.5 * self.weight * tf.square(norm)
 
 
-_PENALTIES = {"gradient_penalty": GradientPenalty, "gp": GradientPenalty, "r1": R1Penalty}
-
-
 def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | None:
     """Resolve a penalty from a name (``"gp"``, ``"r1"``), a config or an instance.
 
@@ -186,12 +190,7 @@ def get_penalty(identifier: str | dict[str, Any] | Penalty | None) -> Penalty | 
     if identifier is None or isinstance(identifier, Penalty):
         return identifier
     if isinstance(identifier, str):
-        if identifier not in _PENALTIES:
-            raise ValueError(
-                f"unknown penalty; expected one of {sorted(_PENALTIES)}. "
-                f"Received: penalty={identifier!r}"
-            )
-        return _PENALTIES[identifier]()
+        return PENALTIES.get(identifier)()
     if isinstance(identifier, dict):
         value = keras.saving.deserialize_keras_object(identifier)
         if isinstance(value, Penalty):

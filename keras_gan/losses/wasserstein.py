@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from .base import AdversarialLoss, _flat
+from .base import LOSSES, AdversarialLoss, _flat
 
 
 def wasserstein_discriminator_loss(real_scores: Any, fake_scores: Any) -> tf.Tensor:
@@ -41,6 +41,7 @@ def wasserstein_generator_loss(fake_scores: Any) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
+@LOSSES.register
 class WassersteinLoss(AdversarialLoss):
     """The WGAN pair; pair it with :class:`WeightClip` (WGAN) or :class:`GradientPenalty` (WGAN-GP).
 

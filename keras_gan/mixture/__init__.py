@@ -1,5 +1,8 @@
 """Gaussian mixture fitted by EM: the tractable generative baseline beside the GANs.
 
+Names are imported lazily: :data:`TRAIN_DEFAULTS` and :data:`COVARIANCE_TYPES` need the
+standard library only, :class:`GaussianMixture` imports TensorFlow.
+
 Example:
     >>> import numpy as np
     >>> from keras_gan.mixture import GaussianMixture
@@ -10,7 +13,28 @@ Example:
 
 from __future__ import annotations
 
-from .base import BaseMixture, ConvergenceWarning
-from .gaussian import GaussianMixture, load
+import importlib
+from typing import Any
 
-__all__ = ["BaseMixture", "ConvergenceWarning", "GaussianMixture", "load"]
+from .defaults import COVARIANCE_TYPES, TRAIN_DEFAULTS
+
+_LAZY = {
+    "BaseMixture": ".base",
+    "ConvergenceWarning": ".base",
+    "GaussianMixture": ".gaussian",
+    "load": ".gaussian",
+}
+
+__all__ = ["COVARIANCE_TYPES", "TRAIN_DEFAULTS", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'keras_gan.mixture' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

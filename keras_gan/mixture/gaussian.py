@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from keras_gan._checks import check_non_negative_int, check_positive_int
+
 from . import ops
 from .base import BaseMixture, TrainingData, check_random_state
 from .kmeans import kmeans
@@ -123,19 +125,11 @@ class GaussianMixture(BaseMixture):
     # Validation ---------------------------------------------------------------------------
 
     def _check_parameters(self) -> None:
-        def positive_int(name: str, value: Any, minimum: int) -> None:
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, np.integer))
-                or value < minimum
-            ):
-                raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-
-        positive_int("n_components", self.n_components, 1)
-        positive_int("max_iter", self.max_iter, 0)
-        positive_int("n_init", self.n_init, 1)
-        positive_int("verbose", self.verbose, 0)
-        positive_int("init_sample_size", self.init_sample_size, 1)
+        check_positive_int(self.n_components, "n_components")
+        check_non_negative_int(self.max_iter, "max_iter")
+        check_positive_int(self.n_init, "n_init")
+        check_non_negative_int(self.verbose, "verbose")
+        check_positive_int(self.init_sample_size, "init_sample_size")
         if self.covariance_type not in ops.COVARIANCE_TYPES:
             raise ValueError(
                 f"covariance_type must be one of {ops.COVARIANCE_TYPES}. "
@@ -430,12 +424,7 @@ class GaussianMixture(BaseMixture):
             [(5, 2), (5,)]
         """
         self._check_fitted()
-        if (
-            isinstance(n_samples, bool)
-            or not isinstance(n_samples, (int, np.integer))
-            or n_samples < 1
-        ):
-            raise ValueError(f"n_samples must be an int >= 1. Received: n_samples={n_samples!r}")
+        n_samples = check_positive_int(n_samples, "n_samples")
         rng = check_random_state(self.random_state if seed is None else seed)
         weights = self.weights_.astype(np.float64)
         counts = rng.multinomial(n_samples, weights / weights.sum())

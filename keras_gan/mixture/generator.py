@@ -27,7 +27,7 @@ from typing import Any
 import keras
 import numpy as np
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+from .defaults import COVARIANCE_TYPES
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")

@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+from .defaults import COVARIANCE_TYPES
 
 #: Parameters and accumulated statistics are kept in float64 whatever the data's dtype: the
 #: sums run over every sample, and the M step's ``E[x^2] - mean^2`` loses digits to

@@ -55,6 +55,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan import losses as losses_lib
+from keras_gan._checks import (
+    check_in_interval,
+    check_non_negative_int,
+    check_positive_int,
+)
 from keras_gan.distribute import scalar_logs_workaround
 from keras_gan.losses import (
     AdversarialLoss,
@@ -141,42 +146,23 @@ class GAN(keras.Model):
                     f"{getattr(generator, 'input_shape', None)}; pass latent_dim"
                 )
             latent_dim = inferred
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
-            raise ValueError(
-                f"latent_dim must be a positive integer. Received: latent_dim={latent_dim!r}"
-            )
-        if latent_dim < 1 or (inferred is not None and inferred != latent_dim):
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        if inferred is not None and inferred != self.latent_dim:
             raise ValueError(
                 f"latent_dim must be a positive integer matching the generator's input "
                 f"({inferred}). Received: latent_dim={latent_dim!r}"
             )
-        self.latent_dim = int(latent_dim)
-        if (
-            isinstance(discriminator_steps, bool)
-            or not isinstance(discriminator_steps, (int, np.integer))
-            or discriminator_steps < 1
-        ):
-            raise ValueError(
-                "discriminator_steps must be a positive integer. "
-                f"Received: discriminator_steps={discriminator_steps!r}"
-            )
-        self.discriminator_steps = int(discriminator_steps)
+        self.discriminator_steps = check_positive_int(discriminator_steps, "discriminator_steps")
         self.penalty = get_penalty(penalty)
         if self.penalty is not None:
             self.penalty.check_discriminator(discriminator)
         self.constraint = get_constraint(constraint)
-        if ema_decay is not None and not 0.0 < float(ema_decay) < 1.0:
-            raise ValueError(
-                f"ema_decay must be in (0, 1) or None. Received: ema_decay={ema_decay!r}"
-            )
-        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_decay = check_in_interval(
+            ema_decay, "ema_decay", 0.0, 1.0, include_low=False, allow_none=True
+        )
         if seed is None:
             seed = secrets.randbelow(2**31)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(
-                f"seed must be a non-negative integer or None. Received: seed={seed!r}"
-            )
-        self.seed = int(seed)
+        self.seed = check_non_negative_int(seed, "seed", allow_none=True)
         if self.ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
@@ -327,6 +313,8 @@ class GAN(keras.Model):
     def _seed_states(self) -> list[Any]:
         """The state variables of every ``keras.random.SeedGenerator`` in the sub-networks."""
         states, seen = [], set()
+        # Private Keras API: Layer.variables holds these states too, but in another order, and
+        # the saved keys seed_state_<i> of existing checkpoints follow this one.
         for layer in self._flatten_layers(include_self=False):
             for generator in getattr(layer, "_seed_generators", []):
                 if id(generator.state) not in seen:
@@ -640,7 +628,7 @@ class GAN(keras.Model):
             >>> gan.latent(4, seed=0).shape  # doctest: +SKIP
             (4, 100)
         """
-        _check_count(n)
+        n = check_positive_int(n, "n")
         rng = np.random.default_rng(seed)
         return rng.standard_normal((n, self.latent_dim)).astype(np.float32)
 
@@ -663,9 +651,3 @@ class GAN(keras.Model):
             for i in range(0, n, max(1, int(batch_size)))
         ]
         return np.concatenate(parts, axis=0)
-
-
-def _check_count(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
-    return int(n)

@@ -40,11 +40,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import keras
 
+from keras_gan._checks import check_positive_float, check_positive_int
 from keras_gan.networks import (
     dcgan_discriminator,
     dcgan_generator,
@@ -54,6 +56,7 @@ from keras_gan.networks import (
     strided_discriminator,
 )
 
+from . import wgan
 from .gan import GAN
 
 
@@ -80,7 +83,6 @@ class Preset:
     width: int = 64
     ema_decay: float | None = None
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
     #: Learning-rate schedule over the run: None (constant) or "cosine" (to
     #: ``final_lr_fraction`` of the rate at the last step; needs ``total_steps`` in :func:`build`).
     lr_schedule: str | None = None
@@ -105,10 +107,6 @@ def _adam(
     lr: float, beta_1: float = 0.5, beta_2: float = 0.999
 ) -> Callable[[LearningRate | None], Any]:
     return lambda override: keras.optimizers.Adam(override or lr, beta_1=beta_1, beta_2=beta_2)
-
-
-def _rmsprop(lr: float) -> Callable[[LearningRate | None], Any]:
-    return lambda override: keras.optimizers.RMSprop(override or lr)
 
 
 #: Epochs of the ``points`` preset over 100,000 points at batch 512: 180 x 195 = 35,100 steps.
@@ -145,20 +143,20 @@ PRESETS: dict[str, Preset] = {
     ),
     "wgan": Preset(
         networks="dcgan",
-        loss="wasserstein",
-        d_optimizer=_rmsprop(5e-5),
-        g_optimizer=_rmsprop(5e-5),
-        discriminator_steps=5,
-        constraint=0.01,
+        loss=wgan.LOSS,
+        d_optimizer=wgan.wgan_optimizer,
+        g_optimizer=wgan.wgan_optimizer,
+        discriminator_steps=wgan.CRITIC_STEPS,
+        constraint=wgan.CLIP_VALUE,
         critic_norm=None,
         description="WGAN with weight clipping (Arjovsky et al. 2017)",
     ),
     "wgan_gp": Preset(
         networks="dcgan",
-        loss="wasserstein",
-        d_optimizer=_adam(1e-4, 0.5, 0.9),
-        g_optimizer=_adam(1e-4, 0.5, 0.9),
-        discriminator_steps=5,
+        loss=wgan.LOSS,
+        d_optimizer=partial(wgan.wgan_optimizer, penalty=True),
+        g_optimizer=partial(wgan.wgan_optimizer, penalty=True),
+        discriminator_steps=wgan.CRITIC_STEPS,
         penalty="gp",
         critic_norm="layer",
         description="WGAN-GP (Gulrajani et al. 2017)",
@@ -311,9 +309,7 @@ def build(
         norm = None
     scale = 1.0
     if points and preset.point_scale and data_scale is not None:
-        scale = float(data_scale)
-        if not scale > 0:
-            raise ValueError(f"data_scale must be positive. Received: data_scale={data_scale!r}")
+        scale = check_positive_float(data_scale, "data_scale")
     if points or preset.networks == "mlp":
         g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
         d_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (512, 256))
@@ -372,11 +368,12 @@ def _learning_rate(
         return override
     if preset.lr_schedule != "cosine":
         raise ValueError(f"unknown lr_schedule {preset.lr_schedule!r}; expected None or 'cosine'")
-    if total_steps is None or isinstance(total_steps, bool) or int(total_steps) < 1:
+    if total_steps is None:
         raise ValueError(
             "this preset decays its learning rate over the run: pass total_steps (the run's "
             f"generator steps) to build. Received: total_steps={total_steps!r}"
         )
+    total_steps = check_positive_int(total_steps, "total_steps")
     factory = preset.d_optimizer if which == "d" else preset.g_optimizer
     initial = override or factory(None).learning_rate
     # The discriminator's optimizer counts critic steps: its schedule spans all of them.

@@ -44,18 +44,6 @@ def check_shape(shape: Sequence[int], name: str, rank: int | None = None) -> tup
     return out
 
 
-def check_positive(value: int, name: str) -> int:
-    """Validate a positive integer hyper-parameter.
-
-    Example:
-        >>> check_positive(64, "width")
-        64
-    """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    return value
-
-
 def maybe_spectral(layer: keras.layers.Layer, norm: str | None) -> keras.layers.Layer:
     """Wrap a weight layer in spectral normalisation when ``norm == "spectral"``.
 

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 
 import keras
 
-from .common import check_norm, check_positive, check_shape, maybe_spectral, normalization
+from keras_gan._checks import check_in_interval, check_positive_int
+
+from .common import check_norm, check_shape, maybe_spectral, normalization
 
 
 def dcgan_generator(
@@ -44,8 +46,8 @@ def dcgan_generator(
         >>> dcgan_generator(latent_dim=8, image_shape=(8, 8, 1), width=4).output_shape
         (None, 8, 8, 1)
     """
-    latent_dim = check_positive(latent_dim, "latent_dim")
-    width = check_positive(width, "width")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    width = check_positive_int(width, "width")
     height, wide, channels = check_shape(image_shape, "image_shape", rank=3)
     if height % 4 or wide % 4:
         raise ValueError(
@@ -100,10 +102,9 @@ def dcgan_discriminator(
         (None, 1)
     """
     shape = check_shape(image_shape, "image_shape", rank=3)
-    width = check_positive(width, "width")
+    width = check_positive_int(width, "width")
     norm = check_norm(norm)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
+    dropout = check_in_interval(dropout, "dropout", 0.0, 1.0)
     images = keras.Input(shape, name="images")
     x = images
     for i, filters in enumerate((width, 2 * width)):

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 import keras
 
-from .common import check_norm, check_positive, check_shape, maybe_spectral, normalization
+from keras_gan._checks import check_in_interval, check_positive_float, check_positive_int
+
+from .common import check_norm, check_shape, maybe_spectral, normalization
 
 
 def _check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
@@ -51,7 +53,7 @@ def mlp_generator(
         >>> mlp_generator(4, (8, 8, 1), hidden=(16,)).output_shape
         (None, 8, 8, 1)
     """
-    latent_dim = check_positive(latent_dim, "latent_dim")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
     shape = check_shape(output_shape, "output_shape")
     z = keras.Input((latent_dim,), name="z")
     x = z
@@ -63,7 +65,7 @@ def mlp_generator(
     x = keras.layers.Dense(
         math.prod(shape), activation=output_activation, dtype="float32", name="to_output"
     )(x)
-    if _check_scale(scale) != 1.0:
+    if check_positive_float(scale, "scale") != 1.0:
         x = keras.layers.Rescaling(scale, dtype="float32", name="scale")(x)
     if len(shape) > 1:
         x = keras.layers.Reshape(shape, dtype="float32")(x)
@@ -98,11 +100,10 @@ def mlp_discriminator(
     """
     shape = check_shape(input_shape, "input_shape")
     norm = check_norm(norm)
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
+    dropout = check_in_interval(dropout, "dropout", 0.0, 1.0)
     inputs = keras.Input(shape, name="images" if len(shape) == 3 else "x")
     x = keras.layers.Flatten()(inputs) if len(shape) > 1 else inputs
-    if _check_scale(scale) != 1.0:
+    if check_positive_float(scale, "scale") != 1.0:
         x = keras.layers.Rescaling(1.0 / scale, name="unscale")(x)
     for i, units in enumerate(_check_hidden(hidden)):
         x = maybe_spectral(keras.layers.Dense(units, name=f"dense{i}"), norm)(x)
@@ -114,13 +115,3 @@ def mlp_discriminator(
             x = keras.layers.Dropout(dropout)(x)
     logits = maybe_spectral(keras.layers.Dense(1, dtype="float32", name="logit"), norm)(x)
     return keras.Model(inputs, logits, name=name)
-
-
-def _check_scale(scale: float) -> float:
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"scale must be a positive finite number. Received: scale={scale!r}")
-    return value

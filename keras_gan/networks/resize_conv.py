@@ -25,7 +25,9 @@ from collections.abc import Sequence
 
 import keras
 
-from .common import check_positive, check_shape
+from keras_gan._checks import check_positive_int
+
+from .common import check_shape
 from .dcgan import dcgan_discriminator
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -55,8 +57,8 @@ def resize_conv_generator(
         >>> resize_conv_generator(latent_dim=4, image_shape=(8, 8, 1), width=4).output_shape
         (None, 8, 8, 1)
     """
-    latent_dim = check_positive(latent_dim, "latent_dim")
-    width = check_positive(width, "width")
+    latent_dim = check_positive_int(latent_dim, "latent_dim")
+    width = check_positive_int(width, "width")
     height, wide, channels = check_shape(image_shape, "image_shape", rank=3)
     if height % 4 or wide % 4:
         raise ValueError(

@@ -1,4 +1,4 @@
-"""The 2-D Gaussian-mixture benchmarks of mode collapse (VEEGAN, Srivastava et al. 2017;
+"""2-D toy data: the Gaussian-mixture benchmarks of mode collapse (VEEGAN, Srivastava et al. 2017;
 PacGAN, Lin et al. 2018).
 
 - ``ring``: 8 equal-weight Gaussians whose means are evenly spaced on the unit circle
@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_gan._checks import check_positive_int
+
 KINDS = ("ring", "grid")
 
 _RING_MODES = 8
@@ -40,12 +42,6 @@ def _check_kind(kind: Any) -> str:
     if not isinstance(kind, str) or kind.strip().lower() not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}. Received: kind={kind!r}")
     return kind.strip().lower()
-
-
-def _check_n(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
-    return int(n)
 
 
 def mixture_centers(kind: str) -> tuple[np.ndarray, float]:
@@ -100,7 +96,7 @@ def mixture_of_gaussians(kind: str, n: int = 100_000, seed: int | None = 0) -> n
         (True, (1000, 2))
     """
     centers, std = mixture_centers(kind)
-    n = _check_n(n)
+    n = check_positive_int(n, "n")
     rng = np.random.default_rng(seed)
     modes = rng.integers(0, len(centers), size=n)
     points = centers[modes].astype(np.float64) + std * rng.standard_normal((n, 2))
@@ -130,10 +126,7 @@ def load_points(
         >>> next(iter(ds)).shape  # doctest: +SKIP
         TensorShape([256, 2])
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive integer. Received: {batch_size=!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer. Received: {batch_size=!r}")
+    batch_size = check_positive_int(batch_size, "batch_size")
     points = mixture_of_gaussians(kind, n, seed)
     import tensorflow as tf
 

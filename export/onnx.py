@@ -35,7 +35,7 @@ import onnx
 import tensorflow as tf
 from keras_gan.export.metadata import METADATA_KEY, build_metadata, dumps
 from keras_gan.export.rewrite import convtranspose_to_conv
-from keras_gan.export.sampler import make_generate_fn, make_sample_fn
+from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportError, ExportSource, resolve, write_bytes_atomic
 
 __all__ = ["DEFAULT_OPSET", "MAX_OPSET", "build_onnx_models", "export_onnx", "sample_path_for"]

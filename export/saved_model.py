@@ -29,7 +29,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 from keras_gan.export.metadata import ASSET_NAME, build_metadata, dumps
-from keras_gan.export.sampler import make_generate_fn, make_sample_fn
+from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
 
 __all__ = ["check_version", "export_saved_model", "write_saved_model"]

@@ -28,9 +28,10 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from keras_gan.export.metadata import ASSET_NAME, build_metadata, dumps
+from keras_gan.export.metadata import build_metadata, dumps
 from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
+from keras_gan.serving.layout import metadata_path
 
 __all__ = ["check_version", "export_saved_model", "write_saved_model"]
 
@@ -124,6 +125,6 @@ def write_saved_model(
         ],
     )
     archive.write_out(str(directory), verbose=False)
-    assets = directory / "assets"
-    assets.mkdir(exist_ok=True)
-    (assets / ASSET_NAME).write_text(dumps(metadata) + "\n", encoding="utf-8")
+    path = metadata_path(directory)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(dumps(metadata) + "\n", encoding="utf-8")

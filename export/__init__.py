@@ -147,8 +147,10 @@ def _export(
         raise ValueError(
             f"formats must be a non-empty selection of {FORMATS}. Received: formats={formats!r}"
         )
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     protos = build_onnx_models(source, meta, opset=opset) if "onnx" in formats else None
     base = Path(base_dir)

@@ -78,8 +78,10 @@ def export_onnx(
         (16, 28, 28, 1)
     """
     path = Path(path)
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     generate, sample = build_onnx_models(source, meta, opset=opset)
     sample_path = sample_path_for(path)

@@ -63,8 +63,10 @@ def export_saved_model(
         ...     n=tf.constant(4), seed=tf.constant(0, tf.int64))["images"].dtype  # doctest: +SKIP
         tf.uint8
     """
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     base = Path(base_dir)
     version = next_version(base) if version is None else check_version(version)

@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from keras_gan.export.metadata import ASSET_NAME, METADATA_KEY, build_metadata
-from keras_gan.export.onnx import build_onnx_models, export_onnx, sample_path_for
+from keras_gan.export.metadata import build_metadata
+from keras_gan.export.onnx import build_onnx_models, export_onnx
 from keras_gan.export.saved_model import check_version, export_saved_model, write_saved_model
 from keras_gan.export.source import (
     ExportError,
@@ -38,6 +38,7 @@ from keras_gan.export.source import (
 )
 from keras_gan.export.verify import VerifyReport, verify
 from keras_gan.serving.latent import RECIPE
+from keras_gan.serving.layout import ASSET_NAME, METADATA_KEY, ONNX_NAME, SAMPLE_ONNX_NAME
 
 __all__ = [
     "ASSET_NAME",
@@ -57,9 +58,6 @@ __all__ = [
 ]
 
 FORMATS = ("saved_model", "onnx")
-#: File names of the ONNX entry points inside a version directory.
-ONNX_NAME = "model.onnx"
-SAMPLE_ONNX_NAME = sample_path_for(ONNX_NAME).name
 _ATTEMPTS = 5
 
 
@@ -149,8 +147,10 @@ def _export(
         raise ValueError(
             f"formats must be a non-empty selection of {FORMATS}. Received: formats={formats!r}"
         )
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     protos = build_onnx_models(source, meta, opset=opset) if "onnx" in formats else None
     base = Path(base_dir)

@@ -1,5 +1,7 @@
 """The metadata that travels with every export (``assets/keras_gan.json``, ONNX ``metadata_props``).
 
+Where it is stored and which keys it has are the export layout, ``keras_gan.serving.layout``.
+
 Example:
     >>> meta = build_metadata(source, {"dataset": "fashion_mnist"})  # doctest: +SKIP
     >>> meta["latent_recipe"]  # doctest: +SKIP
@@ -17,6 +19,7 @@ import keras
 import tensorflow as tf
 from keras_gan.export.source import ExportSource
 from keras_gan.serving.latent import RECIPE
+from keras_gan.serving.layout import ASSET_NAME, FORMAT_VERSION, METADATA_KEY
 
 __all__ = [
     "ASSET_NAME",
@@ -25,12 +28,6 @@ __all__ = [
     "build_metadata",
     "dumps",
 ]
-
-#: File name of the metadata inside a SavedModel's ``assets/`` directory.
-ASSET_NAME = "keras_gan.json"
-#: Key of the metadata JSON string in an ONNX model's ``metadata_props``.
-METADATA_KEY = "keras_gan"
-FORMAT_VERSION = 1
 
 
 def build_metadata(source: ExportSource, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

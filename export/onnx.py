@@ -33,10 +33,11 @@ from typing import Any
 import numpy as np
 import onnx
 import tensorflow as tf
-from keras_gan.export.metadata import METADATA_KEY, build_metadata, dumps
+from keras_gan.export.metadata import build_metadata, dumps
 from keras_gan.export.rewrite import convtranspose_to_conv
-from keras_gan.export.sampler import make_generate_fn, make_sample_fn
+from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportError, ExportSource, resolve, write_bytes_atomic
+from keras_gan.serving.layout import METADATA_KEY, sample_path_for
 
 __all__ = ["DEFAULT_OPSET", "MAX_OPSET", "build_onnx_models", "export_onnx", "sample_path_for"]
 
@@ -44,23 +45,6 @@ __all__ = ["DEFAULT_OPSET", "MAX_OPSET", "build_onnx_models", "export_onnx", "sa
 DEFAULT_OPSET = 18
 MAX_OPSET = 18
 MIN_OPSET = 18  # BitwiseAnd/BitwiseXor, used by the latent recipe, arrive in opset 18.
-
-
-def sample_path_for(path: str | os.PathLike) -> Path:
-    """The path of the ``sample`` model beside ``path``: ``<stem>.sample.onnx``.
-
-    Args:
-        path: the ``z -> images`` model's path.
-
-    Returns:
-        The sibling path.
-
-    Example:
-        >>> sample_path_for("out/model.onnx").as_posix()
-        'out/model.sample.onnx'
-    """
-    path = Path(path)
-    return path.with_name(f"{path.stem}.sample.onnx")
 
 
 def export_onnx(
@@ -94,8 +78,10 @@ def export_onnx(
         (16, 28, 28, 1)
     """
     path = Path(path)
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     generate, sample = build_onnx_models(source, meta, opset=opset)
     sample_path = sample_path_for(path)

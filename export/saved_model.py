@@ -28,9 +28,10 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from keras_gan.export.metadata import ASSET_NAME, build_metadata, dumps
-from keras_gan.export.sampler import make_generate_fn, make_sample_fn
+from keras_gan.export.metadata import build_metadata, dumps
+from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
+from keras_gan.serving.layout import metadata_path
 
 __all__ = ["check_version", "export_saved_model", "write_saved_model"]
 
@@ -62,8 +63,10 @@ def export_saved_model(
         ...     n=tf.constant(4), seed=tf.constant(0, tf.int64))["images"].dtype  # doctest: +SKIP
         tf.uint8
     """
-    image_shape = (metadata or {}).get("image_shape")
-    source = resolve(model, image_shape=image_shape)
+    given = metadata or {}
+    source = resolve(
+        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
+    )
     meta = build_metadata(source, metadata)
     base = Path(base_dir)
     version = next_version(base) if version is None else check_version(version)
@@ -124,6 +127,6 @@ def write_saved_model(
         ],
     )
     archive.write_out(str(directory), verbose=False)
-    assets = directory / "assets"
-    assets.mkdir(exist_ok=True)
-    (assets / ASSET_NAME).write_text(dumps(metadata) + "\n", encoding="utf-8")
+    path = metadata_path(directory)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(dumps(metadata) + "\n", encoding="utf-8")

@@ -9,6 +9,12 @@ Models are duck-typed so that export never imports the training classes:
 * a bare generator: a ``keras.Model`` with one input ``[None, latent_dim]`` and one output
   ``[None, H, W, C]`` (any rank >= 2; ``[None, D]`` for flat data or 2-D points).
 
+The metadata's ``model_kind`` is the caller's when given (``keras-gan export`` passes the
+``model`` of the run's ``run.json``). Only without one is it guessed from the model: ``gmm``
+for a mixture, ``generator`` for a bare generator, and for a GAN its name (presets name the
+model), else its class, else its penalty or constraint (the fallback for a ``.keras`` file
+exported on its own).
+
 Example:
     >>> source = resolve(generator)  # doctest: +SKIP
     >>> source.latent_dim, source.output_shape  # doctest: +SKIP
@@ -37,7 +43,7 @@ __all__ = [
     "write_bytes_atomic",
 ]
 
-# Class names of the training library's GAN variants -> metadata model_kind.
+# Names of the training library's GAN variants -> metadata model_kind, for the guess.
 _KIND_BY_CLASS = {"gan": "gan", "dcgan": "dcgan", "wgan": "wgan", "wgangp": "wgan_gp"}
 
 
@@ -77,7 +83,9 @@ class ExportSource:
         return len(self.output_shape) >= 2
 
 
-def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSource:
+def resolve(
+    model: Any, image_shape: Sequence[int] | None = None, model_kind: str | None = None
+) -> ExportSource:
     """Find the generator to export inside ``model``.
 
     Args:
@@ -85,6 +93,8 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
             fitted mixture (``as_generator``).
         image_shape: for a mixture only, the image shape its samples are reshaped to (passed to
             ``as_generator(image_shape=...)``); None keeps the mixture's own output shape.
+        model_kind: the ``model_kind`` to record (a run's ``run.json`` knows it); None guesses
+            it from the model (see the module docstring).
 
     Returns:
         The ``ExportSource``.
@@ -103,7 +113,7 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
         generator, kind, latent_dim = model.as_generator(**kwargs), "gmm", None
     elif hasattr(model, "generator") and hasattr(model, "latent_dim"):
         generator = getattr(model, "sampling_generator", None) or model.generator
-        kind = _gan_kind(model)
+        kind = model_kind or _guess_gan_kind(model)
         latent_dim = int(model.latent_dim)
     elif isinstance(model, keras.Model):
         generator, kind, latent_dim = model, "generator", None
@@ -139,7 +149,7 @@ def resolve(model: Any, image_shape: Sequence[int] | None = None) -> ExportSourc
         raise ValueError(
             f"The generator's output must be at least [batch, D]. Received: shape={output.shape}"
         )
-    return ExportSource(generator, int(latent_dim), output_shape, kind, epochs)
+    return ExportSource(generator, int(latent_dim), output_shape, model_kind or kind, epochs)
 
 
 def float32_copy(generator: keras.Model) -> keras.Model:
@@ -173,8 +183,8 @@ def float32_copy(generator: keras.Model) -> keras.Model:
     return copy
 
 
-def _gan_kind(model: Any) -> str:
-    """``model_kind`` of a GAN: from its name (presets name the model), class or penalty."""
+def _guess_gan_kind(model: Any) -> str:
+    """``model_kind`` of a GAN when the caller gave none: its name, class, penalty or constraint."""
     for label in (getattr(model, "name", None), type(model).__name__):
         if isinstance(label, str):
             kind = _KIND_BY_CLASS.get(label.lower().replace("_", "").replace("-", ""))

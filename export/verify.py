@@ -25,13 +25,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from keras_gan.export.metadata import ASSET_NAME, METADATA_KEY
 from keras_gan.export.source import ExportError
 from keras_gan.serving.latent import latent
+from keras_gan.serving.layout import (
+    ASSET_NAME,
+    ASSETS_DIR,
+    METADATA_KEY,
+    ONNX_NAME,
+    REQUIRED_METADATA_KEYS,
+    SAMPLE_ONNX_NAME,
+    SAMPLE_SUFFIX,
+    SAVED_MODEL_NAME,
+    metadata_path,
+    sample_path_for,
+)
 
 __all__ = ["VerificationError", "VerifyReport", "verify"]
-
-_REQUIRED_KEYS = ("format_version", "model_kind", "latent_dim", "image_shape", "output_range")
 
 
 class VerificationError(ExportError):
@@ -154,12 +163,10 @@ def verify(path: str | os.PathLike, n: int = 8, seed: int = 0, atol: float = 1e-
 
 
 def _locate(path: Path) -> tuple[Path | None, Path | None, Path | None, Path]:
-    from keras_gan.export.onnx import sample_path_for
-
     if path.is_file():
         if path.suffix != ".onnx":
             raise FileNotFoundError(f"Expected a .onnx file or an export directory: {path}")
-        if path.name.endswith(".sample.onnx"):
+        if path.name.endswith(SAMPLE_SUFFIX):
             return None, None, path, path
         sample = sample_path_for(path)
         return None, path, sample if sample.is_file() else None, path
@@ -167,21 +174,21 @@ def _locate(path: Path) -> tuple[Path | None, Path | None, Path | None, Path]:
         raise FileNotFoundError(f"No export at {path}")
 
     def present(directory: Path) -> bool:
-        names = ("saved_model.pb", "model.onnx", "model.sample.onnx")
+        names = (SAVED_MODEL_NAME, ONNX_NAME, SAMPLE_ONNX_NAME)
         return any((directory / name).is_file() for name in names)
 
     if not present(path):
         versions = [p for p in path.iterdir() if p.is_dir() and p.name.isdigit()]
         if not versions:
             raise FileNotFoundError(
-                f"No SavedModel, model.onnx or numeric version directory in {path}"
+                f"No SavedModel, {ONNX_NAME} or numeric version directory in {path}"
             )
         path = max(versions, key=lambda p: int(p.name))
         if not present(path):
-            raise FileNotFoundError(f"No SavedModel or model.onnx in {path}")
-    saved_model = path if (path / "saved_model.pb").is_file() else None
-    onnx_path = path / "model.onnx"
-    sample = path / "model.sample.onnx"
+            raise FileNotFoundError(f"No SavedModel or {ONNX_NAME} in {path}")
+    saved_model = path if (path / SAVED_MODEL_NAME).is_file() else None
+    onnx_path = path / ONNX_NAME
+    sample = path / SAMPLE_ONNX_NAME
     return (
         saved_model,
         onnx_path if onnx_path.is_file() else None,
@@ -192,8 +199,8 @@ def _locate(path: Path) -> tuple[Path | None, Path | None, Path | None, Path]:
 
 def _read_metadata(saved_model_dir: Path | None, onnx_path: Path | None) -> dict[str, Any]:
     text = None
-    if saved_model_dir is not None and (saved_model_dir / "assets" / ASSET_NAME).is_file():
-        text = (saved_model_dir / "assets" / ASSET_NAME).read_text(encoding="utf-8")
+    if saved_model_dir is not None and metadata_path(saved_model_dir).is_file():
+        text = metadata_path(saved_model_dir).read_text(encoding="utf-8")
     elif onnx_path is not None:
         import onnx
 
@@ -201,11 +208,12 @@ def _read_metadata(saved_model_dir: Path | None, onnx_path: Path | None) -> dict
         text = next((p.value for p in proto.metadata_props if p.key == METADATA_KEY), None)
     if text is None:
         raise VerificationError(
-            f"No keras_gan metadata (assets/{ASSET_NAME} or ONNX metadata_props[{METADATA_KEY!r}])"
+            f"No keras_gan metadata ({ASSETS_DIR}/{ASSET_NAME} or ONNX "
+            f"metadata_props[{METADATA_KEY!r}])"
             f" in {saved_model_dir or onnx_path}"
         )
     metadata = json.loads(text)
-    missing = [key for key in _REQUIRED_KEYS if key not in metadata]
+    missing = [key for key in REQUIRED_METADATA_KEYS if key not in metadata]
     if missing:
         raise VerificationError(f"The export's metadata lacks {missing}: {metadata}")
     return metadata

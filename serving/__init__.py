@@ -27,10 +27,10 @@ _LAZY_NAMES = {
     "ModelFiles": ".sampler",
     "find_versions": ".sampler",
     "resolve_model_path": ".sampler",
-    "Limits": ".server",
-    "ModelSource": ".server",
-    "ServingApp": ".server",
-    "make_app": ".server",
+    "Limits": ".limits",
+    "ModelSource": ".versions",
+    "ServingApp": ".app",
+    "make_app": ".app",
     "serve": ".server",
     "Client": ".client",
     "ServingError": ".client",
@@ -52,4 +52,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*__all__, "client", "config", "images", "latent", "sampler", "server"})
+    modules = ("app", "client", "config", "images", "latent", "layout", "limits", "predict")
+    return sorted({*__all__, *modules, "sampler", "server", "versions"})

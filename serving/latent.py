@@ -5,7 +5,7 @@ vectors in-graph, so that a SavedModel served by TensorFlow and an ONNX file run
 return the same images for the same ``(n, seed)``. TensorFlow's stateless random ops have no
 ONNX equivalent, so the draw is an integer hash followed by a Box-Muller transform, written with
 operations that both runtimes (and numpy) evaluate exactly. This module is the reference
-implementation; ``keras_gan.export.sampler`` is its TensorFlow twin, and tests hold the two
+implementation; ``keras_gan.export.latent`` is its TensorFlow twin, and tests hold the two
 equal. A client in any language can rebuild ``z`` from the recipe below.
 
 The recipe ``keras_gan.latent.v1``
@@ -63,6 +63,11 @@ MIX_MULTIPLIER_1 = 0x85EBCA6B
 MIX_MULTIPLIER_2 = 0xC2B2AE35
 ABSORB_INCREMENT = 0x9E3779B9
 TWO_PI = 6.283185307179586
+#: The right shifts of ``mix32``, in order.
+MIX_SHIFTS = (16, 13, 16)
+#: ``u = (2 * (h >> UNIFORM_SHIFT) + 1) * UNIFORM_SCALE``: odd multiples of 2**-24 in (0, 1).
+UNIFORM_SHIFT = 9
+UNIFORM_SCALE = 2.0**-24
 #: The largest value ``|z|`` can take: sqrt(-2 * log(2**-24)).
 Z_BOUND = float(np.sqrt(-2.0 * np.log(2.0**-24)))
 
@@ -80,12 +85,13 @@ def mix32(x: np.ndarray) -> np.ndarray:
         >>> int(mix32(np.uint64(1)))
         1364076727
     """
+    shift_1, shift_2, shift_3 = (np.uint64(s) for s in MIX_SHIFTS)
     x = np.asarray(x, dtype=np.uint64)
-    x = x ^ (x >> np.uint64(16))
+    x = x ^ (x >> shift_1)
     x = (x * np.uint64(MIX_MULTIPLIER_1)) & np.uint64(MASK32)
-    x = x ^ (x >> np.uint64(13))
+    x = x ^ (x >> shift_2)
     x = (x * np.uint64(MIX_MULTIPLIER_2)) & np.uint64(MASK32)
-    return x ^ (x >> np.uint64(16))
+    return x ^ (x >> shift_3)
 
 
 def absorb(h: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -148,9 +154,9 @@ def uniforms(n: int, seed: int, latent_dim: int) -> tuple[np.ndarray, np.ndarray
     h_row = absorb(seed_key(seed), rows)
     h1 = absorb(h_row, np.uint64(2) * columns)
     h2 = absorb(h_row, np.uint64(2) * columns + np.uint64(1))
-    scale = 2.0**-24
-    u1 = (np.uint64(2) * (h1 >> np.uint64(9)) + np.uint64(1)).astype(np.float64) * scale
-    u2 = (np.uint64(2) * (h2 >> np.uint64(9)) + np.uint64(1)).astype(np.float64) * scale
+    shift = np.uint64(UNIFORM_SHIFT)
+    u1 = (np.uint64(2) * (h1 >> shift) + np.uint64(1)).astype(np.float64) * UNIFORM_SCALE
+    u2 = (np.uint64(2) * (h2 >> shift) + np.uint64(1)).astype(np.float64) * UNIFORM_SCALE
     return u1, u2
 
 

@@ -35,6 +35,14 @@ from typing import Any
 import numpy as np
 from keras_gan.serving import images as _images
 from keras_gan.serving.latent import RECIPE, latent
+from keras_gan.serving.layout import (
+    ASSET_NAME,
+    METADATA_KEY,
+    ONNX_NAME,
+    SAMPLE_ONNX_NAME,
+    SAMPLE_SUFFIX,
+    metadata_path,
+)
 
 __all__ = [
     "ASSET_NAME",
@@ -46,13 +54,6 @@ __all__ = [
     "find_versions",
     "resolve_model_path",
 ]
-
-#: File names inside a version directory (see ``docs/export.md``).
-ONNX_NAME = "model.onnx"
-SAMPLE_ONNX_NAME = "model.sample.onnx"
-ASSET_NAME = "keras_gan.json"
-#: Key of the metadata JSON in an ONNX file's ``metadata_props``.
-METADATA_KEY = "keras_gan"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class ModelFiles:
         """``assets/keras_gan.json`` of the version directory, when present."""
         if self.version_dir is None:
             return None
-        path = self.version_dir / "assets" / ASSET_NAME
+        path = metadata_path(self.version_dir)
         return path if path.is_file() else None
 
 
@@ -135,15 +136,15 @@ def resolve_model_path(path: str | os.PathLike) -> ModelFiles:
                 f"{path} is not an ONNX file; expected a .onnx file, a version directory "
                 f"holding {ONNX_NAME} or a model base path of such directories."
             )
-        if path.name.endswith(".sample.onnx"):
-            sibling = path.with_name(path.name[: -len(".sample.onnx")] + ".onnx")
+        if path.name.endswith(SAMPLE_SUFFIX):
+            sibling = path.with_name(path.name[: -len(SAMPLE_SUFFIX)] + ".onnx")
             if not sibling.is_file():
                 raise FileNotFoundError(
                     f"{path} is a sample(n, seed) model; the Sampler loads its z -> images "
                     f"sibling {sibling}, which does not exist."
                 )
             path = sibling
-        version_dir = path.parent if (path.parent / "assets" / ASSET_NAME).is_file() else None
+        version_dir = path.parent if metadata_path(path.parent).is_file() else None
         return ModelFiles(path, version_dir, _numeric(path.parent) if version_dir else None)
     if path.is_dir():
         if (path / ONNX_NAME).is_file():

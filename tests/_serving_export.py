@@ -46,7 +46,8 @@ def _fingerprint() -> str:
     """Hash of everything an export depends on here: a change rebuilds the cached exports."""
     repo = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(_SCRIPT.encode())
-    for path in sorted([*(repo / "export").glob("*.py"), repo / "serving" / "latent.py"]):
+    serving = [repo / "serving" / name for name in ("latent.py", "layout.py")]
+    for path in sorted([*(repo / "export").glob("*.py"), *serving]):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 

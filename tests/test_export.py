@@ -259,6 +259,24 @@ def test_version_dir_layout_and_metadata(exported):
         assert proto.opset_import[0].version == 18
 
 
+def test_metadata_keys_are_the_layout_s(exported):
+    """serving/layout.py lists exactly the keys an export writes, where it says they go."""
+    from keras_gan.serving.layout import METADATA_KEYS, metadata_path
+
+    _, version_dir = exported("dcgan")
+    meta = json.loads(metadata_path(version_dir).read_text())
+    assert sorted(meta) == sorted(METADATA_KEYS)
+
+
+def test_explicit_model_kind_is_not_guessed():
+    from keras_gan.export.source import resolve
+
+    model = MODELS["wgan_gp"]()
+    assert resolve(model).model_kind == "wgan_gp"  # no kind given: guessed from the class
+    assert resolve(model, model_kind="dcgan").model_kind == "dcgan"
+    assert resolve(MODELS["gmm"](), model_kind="gmm_full").model_kind == "gmm_full"
+
+
 def test_metadata_kinds_and_overrides(exported, tmp_path):
     assert (
         json.loads((exported("wgan_gp")[1] / "assets/keras_gan.json").read_text())["model_kind"]

@@ -6,7 +6,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tensorflow as tf
-from keras_gan.export import sampler
+from keras_gan.export import latent as tf_recipe
 from keras_gan.export.onnx import _convert
 from keras_gan.serving import latent as np_latent
 
@@ -14,7 +14,9 @@ SEEDS = [0, 1, -1, 42, 2**32, 2**32 - 1, 123456789012345, 2**63 - 1, -(2**63)]
 
 
 def tf_latent(n: int, seed: int, latent_dim: int) -> np.ndarray:
-    return sampler.latent(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), latent_dim).numpy()
+    return tf_recipe.tf_latent(
+        tf.constant(n, tf.int32), tf.constant(seed, tf.int64), latent_dim
+    ).numpy()
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def onnx_latent():
     latent_dim = 64
 
     def fn(n, seed):
-        return {"images": sampler.latent(n, seed, latent_dim)}
+        return {"images": tf_recipe.tf_latent(n, seed, latent_dim)}
 
     spec = [tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([], tf.int64, name="seed")]
     proto = _convert(fn, spec, 18, "latent")

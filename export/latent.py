@@ -28,6 +28,8 @@ from keras_gan.serving.latent import (
     UNIFORM_SHIFT,
 )
 
+from keras_gan._checks import check_positive_int
+
 __all__ = ["RECIPE", "tf_latent"]
 
 
@@ -82,8 +84,7 @@ def tf_latent(n: tf.Tensor, seed: tf.Tensor, latent_dim: int) -> tf.Tensor:
         >>> z.dtype
         tf.float32
     """
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive int. Received: latent_dim={latent_dim!r}")
+    check_positive_int(latent_dim, "latent_dim")
     mask = tf.constant(MASK32, tf.int64)
     seed = tf.cast(seed, tf.int64)
     seed_lo = tf.bitwise.bitwise_and(seed, mask)

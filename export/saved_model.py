@@ -33,6 +33,8 @@ from keras_gan.export.signatures import make_generate_fn, make_sample_fn
 from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
 from keras_gan.serving.layout import metadata_path
 
+from keras_gan._checks import check_positive_int
+
 __all__ = ["check_version", "export_saved_model", "write_saved_model"]
 
 
@@ -89,8 +91,7 @@ def check_version(version: Any) -> int:
         >>> check_version(3)
         3
     """
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive integer. Received: version={version!r}")
+    check_positive_int(version, "version")
     return version
 
 

@@ -40,6 +40,8 @@ from keras_gan.serving.layout import (
     sample_path_for,
 )
 
+from keras_gan._checks import check_positive_int
+
 __all__ = ["VerificationError", "VerifyReport", "verify"]
 
 
@@ -115,8 +117,7 @@ def verify(path: str | os.PathLike, n: int = 8, seed: int = 0, atol: float = 1e-
         >>> verify("models/fashion_dcgan").max_abs_difference  # doctest: +SKIP
         4.76837158203125e-07
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer. Received: n={n!r}")
+    check_positive_int(n, "n")
     saved_model_dir, onnx_path, sample_onnx_path, root = _locate(Path(path))
     metadata = _read_metadata(saved_model_dir, onnx_path or sample_onnx_path)
     latent_dim = int(metadata["latent_dim"])

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from keras_gan import _atomic
+from keras_gan._checks import check_positive_int
 from keras_gan.plotting import plot_history
 from keras_gan.serving.images import save_grid, tile_images, to_uint8
 
@@ -125,10 +126,10 @@ class SampleGrid(keras.callbacks.Callback):
         tensorboard_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
-        if n < 1 or every < 1:
-            raise ValueError(f"n and every must be positive. Received: n={n!r}, every={every!r}")
         self.directory = Path(directory)
-        self.n, self.seed, self.every = int(n), int(seed), int(every)
+        self.n = check_positive_int(n, "n")
+        self.every = check_positive_int(every, "every")
+        self.seed = int(seed)
         self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
         self._writer = None
         self.last_path: Path | None = None

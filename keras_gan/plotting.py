@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from keras_gan import _atomic
+from keras_gan._checks import check_positive_int
 
 
 def _points(value: Any, name: str) -> np.ndarray:
@@ -137,8 +138,7 @@ def scatter_panels(
     """
     if not panels:
         raise ValueError("panels must hold at least one (samples, centers, title). Received: []")
-    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
-        raise ValueError(f"columns must be a positive integer. Received: columns={columns!r}")
+    columns = check_positive_int(columns, "columns")
     columns = min(columns, len(panels))
     rows = math.ceil(len(panels) / columns)
     plt = _pyplot()

@@ -15,6 +15,7 @@ import numpy as np
 
 # The package's one atomic writer (standard library only), under its historical name here.
 from keras_gan._atomic import write_bytes as write_bytes_atomic
+from keras_gan._checks import check_positive_int
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -61,9 +62,7 @@ def tile_images(images: np.ndarray, columns: int | None = None, padding: int = 2
             f"Received: shape={images.shape}"
         )
     n, height, width, channels = images.shape
-    columns = columns or math.ceil(math.sqrt(n))
-    if columns < 1:
-        raise ValueError(f"columns must be >= 1. Received: columns={columns}")
+    columns = check_positive_int(columns or math.ceil(math.sqrt(n)), "columns")
     rows = math.ceil(n / columns)
     grid = np.zeros(
         (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_gan._checks import check_positive_int
+
 __all__ = [
     "REQUEST_MEMORY_MIB",
     "ArrayReply",
@@ -90,9 +92,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         for name in ("max_body_bytes", "max_batch", "max_reply_bytes", "run_rows"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+            check_positive_int(getattr(self, name), name)
 
 
 def shown(value: Any, limit: int = 64) -> str:

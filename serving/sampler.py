@@ -44,6 +44,8 @@ from keras_gan.serving.layout import (
     metadata_path,
 )
 
+from keras_gan._checks import check_non_negative_int, check_positive_int
+
 __all__ = [
     "ASSET_NAME",
     "METADATA_KEY",
@@ -218,9 +220,7 @@ class Sampler:
         if session_options is None:
             session_options = ort.SessionOptions()
         if threads is not None:
-            if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-                raise ValueError(f"threads must be an integer >= 0. Received: threads={threads!r}")
-            session_options.intra_op_num_threads = threads
+            session_options.intra_op_num_threads = check_non_negative_int(threads, "threads")
         try:
             self._session = ort.InferenceSession(
                 str(self.files.onnx),
@@ -329,8 +329,7 @@ class Sampler:
             raise ValueError("z must be finite. Received: NaN or infinity in z")
         if z.shape[0] == 0:
             return np.zeros((0, *self.image_shape), np.float32)
-        if batch_size is not None and (batch_size < 1 or isinstance(batch_size, bool)):
-            raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size!r}")
+        check_positive_int(batch_size, "batch_size", allow_none=True)
         step = batch_size or z.shape[0]
         parts = [
             self._session.run([self._output_name], {self._input_name: z[i : i + step]})[0]

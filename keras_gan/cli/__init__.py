@@ -37,6 +37,19 @@ class CommandError(Exception):
     """
 
 
+def check_positive_flag(value: int | None, flag: str) -> None:
+    """Refuse a flag's integer below 1 (None passes): the one check the commands share.
+
+    Raises:
+        CommandError: ``"{flag} must be a positive integer. Received: {value}"``.
+
+    Example:
+        >>> check_positive_flag(3, "-n")
+    """
+    if value is not None and value < 1:
+        raise CommandError(f"{flag} must be a positive integer. Received: {value}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered sub-command.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import CommandError
+from . import CommandError, check_positive_flag
 
 HELP = "export a trained generator or mixture to SavedModel (TF Serving layout) and/or ONNX"
 
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from keras_gan.runs.directory import RunError
     from keras_gan.runs.loading import load_source
 
-    if args.version is not None and args.version < 1:
-        raise CommandError(f"--version must be a positive integer. Received: {args.version}")
+    check_positive_flag(args.version, "--version")
     try:
         model, metadata, run_dir = load_source(args.source)
     except RunError as error:

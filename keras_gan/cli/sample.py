@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import CommandError
+from . import CommandError, check_positive_flag
 
 HELP = "sample an exported generator (.onnx, version dir or base path) with onnxruntime"
 
@@ -61,12 +61,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".npy"):
         raise CommandError(f"--out must end in .png or .npy. Received: {out}")
-    if args.num < 1:
-        raise CommandError(f"-n must be a positive integer. Received: {args.num}")
-    if args.columns is not None and args.columns < 1:
-        raise CommandError(f"--columns must be a positive integer. Received: {args.columns}")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise CommandError(f"--batch-size must be a positive integer. Received: {args.batch_size}")
+    for flag, value in (
+        ("-n", args.num),
+        ("--columns", args.columns),
+        ("--batch-size", args.batch_size),
+    ):
+        check_positive_flag(value, flag)
     seed = secrets.randbits(63) if args.seed is None else args.seed
     if not -(2**63) <= seed < 2**63:
         raise CommandError(f"--seed must fit in a signed 64-bit integer. Received: {seed}")

@@ -16,7 +16,7 @@ import argparse
 import logging
 import sys
 
-from . import CommandError
+from . import CommandError, check_positive_flag
 
 HELP = "serve exported generators over TF Serving's REST API (onnxruntime + waitress)"
 
@@ -98,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
         ("--max-reply-bytes", args.max_reply_bytes),
         ("--threads", args.threads),
     ):
-        if value < 1:
-            raise CommandError(f"{flag} must be a positive integer. Received: {value}")
+        check_positive_flag(value, flag)
     if args.ort_threads < 0:
         raise CommandError(f"--ort-threads must be >= 0. Received: {args.ort_threads}")
     if args.poll_seconds < 0:

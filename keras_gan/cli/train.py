@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from keras_gan.mixture.defaults import COVARIANCE_TYPES, TRAIN_DEFAULTS
 from keras_gan.runs.settings import DEFAULT_IMAGE_MODEL, DEFAULT_POINT_MODEL, MODELS, is_points
 
 from . import CommandError
@@ -128,13 +129,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="enable TensorFlow op determinism (bitwise-reproducible runs, slower on GPU)",
     )
     gmm = parser.add_argument_group("gmm")
-    gmm.add_argument("--components", type=_positive_int, help="mixture components (default 10)")
+    gmm.add_argument(
+        "--components",
+        type=_positive_int,
+        help=f"mixture components (default {TRAIN_DEFAULTS['n_components']})",
+    )
     gmm.add_argument(
         "--covariance",
-        choices=["full", "diag", "spherical", "tied"],
-        help="covariance type (default diag)",
+        choices=COVARIANCE_TYPES,
+        help=f"covariance type (default {TRAIN_DEFAULTS['covariance_type']})",
     )
-    gmm.add_argument("--max-iter", type=_positive_int, help="EM iterations at most (default 100)")
+    gmm.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        help=f"EM iterations at most (default {TRAIN_DEFAULTS['max_iter']})",
+    )
 
 
 #: Flags that apply to the Gaussian mixture (the rest are the GANs').

@@ -14,16 +14,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    return int(value)
+from keras_gan._checks import check_positive_int
 
 
 def resumable_dataset(
@@ -73,8 +68,8 @@ def resumable_dataset(
         [(2, 2, 2), (2, 2, 2)]
     """
     n = len(data)
-    batch_size = _positive_int(batch_size, "batch_size")
-    steps_per_call = _positive_int(steps_per_call, "steps_per_call")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    steps_per_call = check_positive_int(steps_per_call, "steps_per_call")
     steps_per_epoch = n // batch_size
     if steps_per_epoch < 1:
         raise ValueError(f"{n} samples make no full batch of {batch_size}")
@@ -129,6 +124,6 @@ def steps_per_call_for(steps_per_epoch: int, limit: int) -> int:
         >>> steps_per_call_for(7, 4)
         1
     """
-    steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch")
-    limit = _positive_int(limit, "limit")
+    steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
+    limit = check_positive_int(limit, "limit")
     return max(d for d in range(1, min(limit, steps_per_epoch) + 1) if steps_per_epoch % d == 0)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from keras_gan import _atomic
+from keras_gan._checks import check_positive_int
 
 #: Network definition (part of the cache key; bump ``version`` when the code below changes).
 ARCHITECTURE: dict[str, Any] = {
@@ -88,13 +89,11 @@ def cache_key(dataset: str | os.PathLike[str], settings: dict[str, Any]) -> str:
 
 
 def _settings(epochs: int, batch_size: int, seed: int, limit: int | None) -> dict[str, Any]:
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    check_positive_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer. Received: seed={seed!r}")
-    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None. Received: limit={limit!r}")
+    check_positive_int(limit, "limit", allow_none=True)
     return {
         "epochs": int(epochs),
         "batch_size": int(batch_size),

@@ -26,6 +26,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_gan._checks import check_positive_int
 from keras_gan.callbacks import epoch_due
 from keras_gan.metrics.combined import METRIC_NAMES, compute_metrics
 
@@ -66,9 +67,8 @@ class QualityCallback(keras.callbacks.Callback):
         kid_subset_size: int = 500,
     ) -> None:
         super().__init__()
-        for name, value in (("every", every), ("num_samples", num_samples)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        check_positive_int(every, "every")
+        check_positive_int(num_samples, "num_samples")
         names = (
             tuple(metrics)
             if metrics is not None

@@ -47,6 +47,20 @@ def same_width(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
         )
 
 
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an int if it is an integer >= 1 (not a bool); the metrics' own copy of
+    :func:`keras_gan._checks.check_positive_int`, since the measures import nothing from the
+    package.
+
+    Example:
+        >>> positive_int(3, "k")
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
 def check_k(k: Any, n: int, name: str) -> int:
     """``k`` as an int in ``[1, n - 1]`` (``n`` rows hold ``n - 1`` neighbours of each row).
 
@@ -54,8 +68,7 @@ def check_k(k: Any, n: int, name: str) -> int:
         >>> check_k(3, 10, "real")
         3
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer. Received: k={k!r}")
+    k = positive_int(k, "k")
     if k >= n:
         raise ValueError(f"k={k} needs more than {k} rows in {name}. Received: {n} rows")
     return int(k)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import as_features, same_width
+from ._arrays import as_features, positive_int, same_width
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +95,8 @@ def kernel_inception_distance(
     a = as_features(features_a, "features_a", min_rows=2)
     b = as_features(features_b, "features_b", min_rows=2)
     same_width(a, b, ("features_a", "features_b"))
-    for name, value in (("num_subsets", num_subsets), ("subset_size", subset_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    positive_int(num_subsets, "num_subsets")
+    positive_int(subset_size, "subset_size")
     size = max(2, min(int(subset_size), a.shape[0], b.shape[0]))
     rng = np.random.default_rng(seed)
     values = np.array(

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import positive_int
+
 
 @dataclasses.dataclass(frozen=True)
 class ModeCoverage:
@@ -81,8 +83,7 @@ def mode_coverage(
         raise ValueError(f"std must be a positive number. Received: std={std!r}")
     if not threshold > 0:
         raise ValueError(f"threshold must be positive. Received: threshold={threshold!r}")
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ValueError(f"min_count must be a positive integer. Received: min_count={min_count!r}")
+    positive_int(min_count, "min_count")
     distances = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=-1))
     nearest = distances.argmin(axis=1)
     good = distances[np.arange(x.shape[0]), nearest] <= threshold * float(std)

@@ -70,6 +70,7 @@ from keras_gan.losses import (
     reduce_per_sample,
     replica_slice,
 )
+from keras_gan.serving.latent import latent as latent_recipe
 
 # Independent random streams within one step (the seed's second word is step * _STREAMS + id).
 _STREAMS = 64
@@ -622,15 +623,24 @@ class GAN(keras.Model):
         return self.sampling_generator(inputs, training=training)
 
     def latent(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` standard-normal latent vectors (float32), reproducible for a given seed.
+        """``n`` standard-normal latent vectors (float32) by the recipe ``keras_gan.latent.v1``.
+
+        The recipe every sampler of the library draws by (:mod:`keras_gan.serving.latent`):
+        ``gan.generate(n, seed=s)``, the sample grids, ``keras-gan evaluate`` and
+        ``Sampler(export).sample(n, seed=s)`` see the same latents for the same seed.
+
+        Args:
+            n: number of vectors.
+            seed: a signed 64-bit seed (a fresh random one when None).
 
         Example:
             >>> gan.latent(4, seed=0).shape  # doctest: +SKIP
             (4, 100)
         """
         n = check_positive_int(n, "n")
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        if seed is None:
+            seed = secrets.randbits(63)
+        return latent_recipe(n, seed, self.latent_dim)
 
     def generate(self, n: int, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
         """Generate ``n`` samples (float32, in [-1, 1] for a tanh generator) in inference mode.

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_gan._checks import check_positive_int
+from keras_gan.mixture.defaults import TRAIN_DEFAULTS
+
 from . import directory
 from .directory import RunError, TrainedRun
 
@@ -47,9 +50,10 @@ def train_mixture(
     Args:
         dataset: a name or a directory of IDX files (default ``fashion_mnist``).
         out: the run directory (default ``runs/gmm``).
-        components: mixture components (default 10).
-        covariance: ``full``, ``diag`` (default), ``spherical`` or ``tied``.
-        max_iter: EM iterations at most (default 100).
+        components: mixture components (default ``TRAIN_DEFAULTS["n_components"]``, 10).
+        covariance: ``full``, ``diag``, ``spherical`` or ``tied`` (default
+            ``TRAIN_DEFAULTS["covariance_type"]``, diag).
+        max_iter: EM iterations at most (default ``TRAIN_DEFAULTS["max_iter"]``, 100).
         limit: fit on the first ``limit`` images.
         seed: the fit's ``random_state`` and the sample grid's seed.
         data_dir: a directory to look for the dataset first.
@@ -71,17 +75,16 @@ def train_mixture(
     from keras_gan.serving.images import save_grid
 
     dataset = dataset or "fashion_mnist"
-    components = int(components or 10)
-    covariance = covariance or "diag"
-    max_iter = int(max_iter or 100)
+    components = int(components or TRAIN_DEFAULTS["n_components"])
+    covariance = covariance or TRAIN_DEFAULTS["covariance_type"]
+    max_iter = int(max_iter or TRAIN_DEFAULTS["max_iter"])
     out = Path(out or Path("runs") / "gmm")
     state = directory.inspect_run(out)
     directory.check_reuse(state, resume=False, overwrite=overwrite)
     images, _ = load_arrays(dataset, split="train", data_dir=data_dir)
+    limit = check_positive_int(limit, "limit", allow_none=True)
     if limit is not None:
-        if int(limit) < 1:
-            raise RunError(f"--limit must be >= 1, got {limit}")
-        images = images[: int(limit)]
+        images = images[:limit]
     image_shape = tuple(int(s) for s in images.shape[1:])
     x = images.reshape(images.shape[0], -1).astype(np.float64) / 255.0
     gmm = GaussianMixture(

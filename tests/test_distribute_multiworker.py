@@ -28,6 +28,7 @@ WORKER = textwrap.dedent(
     import sys
     from pathlib import Path
     import keras_gan.distribute as d
+    import keras_gan.runs.workers as w
 
     def worker_dir(out, strategy=None):
         if d.is_chief(strategy):
@@ -36,8 +37,8 @@ WORKER = textwrap.dedent(
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    d.worker_dir = worker_dir
-    d.remove_worker_dir = lambda path, out: None
+    w.worker_dir = worker_dir
+    w.remove_worker_dir = lambda path, out: None
     from keras_gan.cli import main
     sys.exit(main(sys.argv[1:]))
     """

@@ -25,6 +25,7 @@ SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
+    from keras_gan import distribute
     from keras_gan.data.resumable import resumable_dataset
     from keras_gan.models import GAN, build
     from keras_gan.networks import dcgan_discriminator, dcgan_generator

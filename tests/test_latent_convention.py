@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from keras_gan.serving.images import save_grid, to_uint8
 from keras_gan.serving.latent import latent
 
@@ -33,10 +32,11 @@ def test_generate_draws_the_recipes_latents(gan) -> None:
 
 
 def test_sample_grid_evaluate_and_export_show_the_same_images(gan, tmp_path) -> None:
-    from keras_gan.callbacks import SampleGrid
     from keras_gan.export import export
-    from keras_gan.runs.loading import load_generator
     from keras_gan.serving import Sampler
+
+    from keras_gan.callbacks import SampleGrid
+    from keras_gan.runs.loading import load_generator
 
     images = gan.generate(N, seed=SEED)
 

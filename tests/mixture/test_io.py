@@ -12,8 +12,7 @@ import pytest
 
 import keras_gan.mixture as mixture
 from keras_gan.mixture import ConvergenceWarning, GaussianMixture
-
-from .conftest import requires_fashion_mnist
+from tests.conftest import requires_fashion_mnist
 
 
 def fitted(kind: str, d: int = 4, k: int = 3, seed: int = 0) -> GaussianMixture:

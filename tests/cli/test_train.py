@@ -10,8 +10,7 @@ import pytest
 
 from keras_gan.cli import main
 from keras_gan.runs import directory as rundir
-
-from .conftest import requires_fashion_mnist
+from tests.conftest import requires_fashion_mnist
 
 SMALL = ["--limit", "96", "--batch-size", "32", "--width", "4", "--seed", "0"]
 

@@ -12,8 +12,7 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
 from keras_gan.mixture import ConvergenceWarning, GaussianMixture, ops
 from keras_gan.mixture.base import TrainingData
-
-from .conftest import requires_fashion_mnist
+from tests.conftest import requires_fashion_mnist
 
 KINDS = ("full", "tied", "diag", "spherical")
 

@@ -29,7 +29,7 @@ from keras_gan.serving.server import (
 )
 
 from tests._serving_export import IMAGE_SHAPE, LATENT_DIM, tiny_exports
-from tests.test_serving_server import VENV_BIN, call, http, running
+from tests.serving.test_server import VENV_BIN, call, http, running
 
 
 @pytest.fixture(scope="module")

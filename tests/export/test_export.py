@@ -21,7 +21,7 @@ from keras_gan.serving.latent import latent
 import keras_gan
 from keras_gan.networks import dcgan_generator, mlp_generator
 
-VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 
 
 def perturb(model: keras.Model, seed: int) -> keras.Model:

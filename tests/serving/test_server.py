@@ -26,7 +26,7 @@ from keras_gan.serving.server import ModelSource, create_server
 
 from tests._serving_export import IMAGE_SHAPE, LATENT_DIM, tiny_exports
 
-VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import numpy as np
 import keras_gan.models  # noqa: F401  (registers GAN for load_model)
 from keras_gan.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import launch_workers  # noqa: E402
 

@@ -20,7 +20,7 @@ from keras_gan.serving.latent import latent
 from keras_gan.cli import main
 from tests._serving_export import IMAGE_SHAPE, LATENT_DIM, tiny_exports
 
-VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 
 
 @pytest.fixture(scope="module")

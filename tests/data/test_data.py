@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from keras_gan.data import DatasetError, find_idx_files, load_arrays, read_idx, sources, write_idx
-
-from .conftest import FASHION_DIR, requires_fashion_mnist
+from tests.conftest import FASHION_DIR, requires_fashion_mnist
 
 
 def _header(code: int, shape: tuple[int, ...]) -> bytes:

@@ -21,8 +21,7 @@ from keras_gan.evaluation.classifier import (
     train_classifier,
 )
 from tests._metrics_data import BATCH, CLASSES, EPOCHS, SIZE, make_images, train_tiny, write_dataset
-
-from .conftest import requires_fashion_mnist
+from tests.conftest import requires_fashion_mnist
 
 
 @pytest.fixture(scope="module")

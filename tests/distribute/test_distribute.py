@@ -19,7 +19,7 @@ from keras_gan.data.resumable import resumable_dataset
 from keras_gan.runs import workers
 from keras_gan.runs.backup import fit_phases, restore_step
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import launch_workers  # noqa: E402
 

@@ -12,7 +12,7 @@ import pytest
 from keras_gan.cli import main
 from keras_gan.networks import dcgan_generator
 
-VENV_BIN = Path(__file__).resolve().parents[1] / ".venv" / "bin"
+VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
 
 
 @pytest.fixture

@@ -67,6 +67,33 @@ def template_generator(classes: list[int] | None = None):
     return model
 
 
+def conditional_template_generator(classes: list[int] | None = None):
+    """A class-conditional generator ``[z (n, 10), labels (n,)] -> images (n, 16, 16, 1)``.
+
+    Label ``c`` draws the template of ``classes[c]`` (default: class ``c``); ``z`` only adds a
+    little noise. ``[(c + 1) % 10 for c in range(10)]`` gives a generator that always draws the
+    wrong class.
+    """
+    import keras
+
+    classes = list(range(CLASSES)) if classes is None else classes
+    z = keras.Input((LATENT,), name="z")
+    labels = keras.Input((), dtype="int32", name="labels")
+    one_hot = keras.layers.Embedding(CLASSES, CLASSES, name="embed")(labels)
+    flat = keras.layers.Dense(SIZE * SIZE, use_bias=False, name="draw")(one_hot)
+    noise = keras.layers.Dense(SIZE * SIZE, use_bias=False, name="noise")(z)
+    images = keras.layers.Reshape((SIZE, SIZE, 1))(keras.layers.Add()([flat, noise]))
+    model = keras.Model([z, labels], images, name="conditional_template_generator")
+    model.get_layer("embed").set_weights([np.eye(CLASSES, dtype=np.float32)])
+    kernel = np.stack([template(c).ravel() / 127.5 - 1.0 for c in classes]).astype(np.float32)
+    model.get_layer("draw").set_weights([kernel])
+    rng = np.random.default_rng(1)
+    model.get_layer("noise").set_weights(
+        [rng.normal(0, 0.02, (LATENT, SIZE * SIZE)).astype("float32")]
+    )
+    return model
+
+
 EPOCHS = 5
 BATCH = 16
 

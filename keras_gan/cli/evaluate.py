@@ -80,7 +80,12 @@ def run(args: argparse.Namespace) -> int:
 
     from keras_gan.data import DatasetError
     from keras_gan.evaluation.classifier import load_classifier
-    from keras_gan.evaluation.pipeline import default_out_dir, evaluate, format_table
+    from keras_gan.evaluation.pipeline import (
+        default_out_dir,
+        evaluate,
+        format_per_class,
+        format_table,
+    )
     from keras_gan.runs.loading import load_generator
 
     try:
@@ -118,5 +123,7 @@ def run(args: argparse.Namespace) -> int:
         f"(test accuracy {clf['accuracy']:.4f})"
     )
     print(format_table(columns))
+    if report.get("per_class"):
+        print(format_per_class(report))
     print(f"wrote {report['files']['json']}, evaluation.md, samples.png, class_histogram.png")
     return 0

@@ -22,7 +22,7 @@ from keras_gan._checks import check_positive_int
 
 
 def resumable_dataset(
-    data: np.ndarray,
+    data: np.ndarray | tuple[np.ndarray, np.ndarray],
     batch_size: int,
     *,
     seed: int,
@@ -45,12 +45,14 @@ def resumable_dataset(
     strategy: in-memory data has no files to split.
 
     Args:
-        data: the samples, ``(N, ...)``.
+        data: the samples, ``(N, ...)``, or a pair ``(samples, labels)`` of arrays of the same
+            length: each label stays with its sample, and every element is a pair
+            ``(batch, labels)`` (labels cast to int32).
         batch_size: the global batch of one training step.
         seed: the order's seed.
         start_step: the first step to yield.
         total_steps: the step to stop before (unbounded when None).
-        transform: applied to each batch (e.g. uint8 pixels to floats in [-1, 1]).
+        transform: applied to each batch of samples (e.g. uint8 pixels to floats in [-1, 1]).
         steps_per_call: stack this many consecutive step batches into one element of shape
             ``(batch_size, steps_per_call, ...)``, which :meth:`keras_gan.models.GAN.train_step`
             runs as that many steps in one call. ``start_step`` and ``total_steps`` are then
@@ -66,8 +68,22 @@ def resumable_dataset(
         >>> fused = resumable_dataset(np.zeros((8, 2)), 2, seed=0, total_steps=4, steps_per_call=2)
         >>> [tuple(b.shape) for b in fused]
         [(2, 2, 2), (2, 2, 2)]
+        >>> pairs = resumable_dataset((np.arange(6.0), np.arange(6) % 3), 3, seed=0, total_steps=1)
+        >>> [(x.shape[0], y.dtype.name) for x, y in pairs]
+        [(3, 'int32')]
     """
-    n = len(data)
+    labelled = isinstance(data, tuple)
+    if labelled:
+        if len(data) != 2 or len(data[0]) != len(data[1]):
+            lengths = [len(part) for part in data]
+            raise ValueError(
+                "data must be an array or a pair (samples, labels) of the same length. "
+                f"Received: a tuple of {len(data)} arrays of lengths {lengths}"
+            )
+        parts = [tf.convert_to_tensor(data[0]), tf.cast(tf.convert_to_tensor(data[1]), tf.int32)]
+    else:
+        parts = [tf.convert_to_tensor(data)]
+    n = len(data[0]) if labelled else len(data)
     batch_size = check_positive_int(batch_size, "batch_size")
     steps_per_call = check_positive_int(steps_per_call, "steps_per_call")
     steps_per_epoch = n // batch_size
@@ -84,29 +100,34 @@ def resumable_dataset(
                 f"{name} must be a multiple of steps_per_call={steps_per_call}. "
                 f"Received: {name}={value}"
             )
-    samples = tf.convert_to_tensor(data)
     used = steps_per_epoch * batch_size
     first_epoch = start_step // steps_per_epoch
     last_epoch = None if total_steps is None else -(-total_steps // steps_per_epoch)
     seed = int(seed) % (2**31)
-    batch_shape = [steps_per_epoch, batch_size, *samples.shape[1:]]
+    shapes = [[steps_per_epoch, batch_size, *part.shape[1:]] for part in parts]
 
     def one_epoch(epoch: tf.Tensor) -> tf.data.Dataset:
         key = tf.stack([tf.constant(seed, tf.int64), epoch])
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
-        batches = tf.reshape(tf.gather(samples, order[:used]), batch_shape)
-        return tf.data.Dataset.from_tensor_slices(batches)
+        batches = [
+            tf.reshape(tf.gather(part, order[:used]), shape)
+            for part, shape in zip(parts, shapes, strict=True)
+        ]
+        return tf.data.Dataset.from_tensor_slices(tuple(batches) if labelled else batches[0])
 
     epochs = tf.data.Dataset.range(first_epoch, last_epoch if last_epoch is not None else 2**62)
     ds = epochs.flat_map(one_epoch).skip(start_step - first_epoch * steps_per_epoch)
     if total_steps is not None:
         ds = ds.take(total_steps - start_step)
     if transform is not None:
-        ds = ds.map(transform)
+        ds = ds.map((lambda x, y: (transform(x), y)) if labelled else transform)
     if steps_per_call > 1:
         # (steps, batch, ...) -> (batch, steps, ...): replicas split the first axis.
+        def swap(stacked: tf.Tensor) -> tf.Tensor:
+            return tf.experimental.numpy.swapaxes(stacked, 0, 1)
+
         ds = ds.batch(steps_per_call, drop_remainder=True).map(
-            lambda stacked: tf.experimental.numpy.swapaxes(stacked, 0, 1)
+            (lambda x, y: (swap(x), swap(y))) if labelled else swap
         )
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

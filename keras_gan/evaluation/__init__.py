@@ -29,6 +29,8 @@ _EXPORTS = {
     "Reference": ".pipeline",
     "evaluate": ".pipeline",
     "format_table": ".pipeline",
+    "format_per_class": ".pipeline",
+    "per_class_metrics": ".pipeline",
     "markdown_summary": ".pipeline",
     "default_out_dir": ".pipeline",
 }

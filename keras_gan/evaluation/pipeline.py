@@ -6,8 +6,11 @@ recipe every sampler of the library shares, computes FID, KID, precision/recall,
 density/coverage and class coverage against the test split
 (:func:`keras_gan.metrics.compute_metrics`), and the same metrics for real train images against
 the test split (the *floor*: what a perfect generator would score with this classifier and
-sample size). It writes ``evaluation.json``, ``evaluation.md``, ``samples.png`` and
-``class_histogram.png``, each atomically.
+sample size). A class-conditional generator is sampled class-balanced (``np.arange(n) % C``)
+and also scored per class (:func:`per_class_metrics`: the classifier's accuracy on the samples
+of each class asked for, and the intra-class FID against that class's test images). It writes
+``evaluation.json``, ``evaluation.md``, ``samples.png`` (one row per class when conditional)
+and ``class_histogram.png``, each atomically.
 
 Example:
     >>> report = evaluate("runs/dcgan", num_samples=10000)  # doctest: +SKIP
@@ -31,7 +34,12 @@ from keras_gan.data.classes import CLASS_NAMES
 from keras_gan.metrics.combined import METRIC_NAMES, compute_metrics
 from keras_gan.plotting import plot_class_histogram
 from keras_gan.runs.directory import EVALUATION
-from keras_gan.runs.loading import LoadedGenerator, is_run_directory, load_generator
+from keras_gan.runs.loading import (
+    LoadedGenerator,
+    balanced_labels,
+    is_run_directory,
+    load_generator,
+)
 
 
 def default_out_dir(target: str | os.PathLike[str]) -> Path:
@@ -87,6 +95,8 @@ class Reference:
     probs: np.ndarray
     train_features: np.ndarray
     train_probs: np.ndarray
+    labels: np.ndarray | None = None
+    train_labels: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -105,12 +115,63 @@ class Reference:
         """
         from keras_gan.data import load_arrays
 
-        test, _ = load_arrays(dataset, "test", data_dir=data_dir)
-        train, _ = load_arrays(dataset, "train", data_dir=data_dir)
+        test, test_labels = load_arrays(dataset, "test", data_dir=data_dir)
+        train, train_labels = load_arrays(dataset, "train", data_dir=data_dir)
         rows = np.random.default_rng(seed).choice(len(train), min(num_train, len(train)), False)
+        rows = np.sort(rows)
         f, p = classifier.predict(test)
-        tf_, tp = classifier.predict(train[np.sort(rows)])
-        return cls(f, p, tf_, tp)
+        tf_, tp = classifier.predict(train[rows])
+        return cls(f, p, tf_, tp, np.asarray(test_labels), np.asarray(train_labels)[rows])
+
+
+def per_class_metrics(
+    reference_features: np.ndarray,
+    reference_labels: np.ndarray,
+    features: np.ndarray,
+    probs: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+) -> dict[str, list[float]]:
+    """Per-class accuracy and intra-class FID of samples generated for known labels.
+
+    Accuracy of class ``c``: the fraction of the samples asked for ``c`` that the classifier
+    assigns to ``c`` (the "classification accuracy score" idea). Intra-class FID of ``c``: FID
+    between those samples' features and the features of the reference images of class ``c``.
+
+    Args:
+        reference_features, reference_labels: real images' features and their labels.
+        features, probs: the generated samples' features and class probabilities.
+        labels: the class each sample was generated for.
+        num_classes: the number of classes.
+
+    Returns:
+        ``{"accuracy": [...], "fid": [...], "count": [...]}``, one entry per class (NaN for a
+        class without samples).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> f, y = rng.normal(size=(400, 4)), np.arange(400) % 2
+        >>> m = per_class_metrics(f, y, f, np.eye(2)[y], y, 2)
+        >>> m["accuracy"], [round(v, 6) for v in m["fid"]]
+        ([1.0, 1.0], [0.0, 0.0])
+    """
+    from keras_gan.metrics import frechet_distance
+
+    predicted = np.asarray(probs).argmax(axis=1)
+    result: dict[str, list[float]] = {"accuracy": [], "fid": [], "count": []}
+    for c in range(num_classes):
+        mine, real = labels == c, reference_labels == c
+        count = int(mine.sum())
+        result["count"].append(count)
+        if count < 2 or int(real.sum()) < 2:
+            result["accuracy"].append(
+                float(np.mean(predicted[mine] == c)) if count else float("nan")
+            )
+            result["fid"].append(float("nan"))
+            continue
+        result["accuracy"].append(float(np.mean(predicted[mine] == c)))
+        result["fid"].append(float(frechet_distance(reference_features[real], features[mine])))
+    return result
 
 
 def evaluate(
@@ -169,8 +230,10 @@ def evaluate(
     if reference is None:
         reference = Reference.build(classifier, dataset, num_samples, data_dir=data_dir, seed=seed)
 
+    conditional = sampler.num_classes is not None
+    asked = balanced_labels(num_samples, sampler.num_classes) if conditional else None
     started = time.perf_counter()
-    images = sampler.sample(num_samples, seed=seed)
+    images = sampler.sample(num_samples, seed=seed, labels=asked)
     sample_seconds = time.perf_counter() - started
     if (
         images.shape[1:] != classifier.input_shape
@@ -195,9 +258,36 @@ def evaluate(
         else None
     )
     num_classes = classifier.num_classes
+    per_class = None
+    if conditional:
+        if reference.labels is None or reference.train_labels is None:
+            raise ValueError("a conditional generator needs a reference with labels")
+        if sampler.num_classes != num_classes:
+            raise ValueError(
+                f"the generator has {sampler.num_classes} classes, the classifier for "
+                f"{os.fspath(dataset)!r} {num_classes}"
+            )
+        per_class = per_class_metrics(
+            reference.features, reference.labels, features, probs, asked, num_classes
+        )
+        if floor:
+            floor_class = per_class_metrics(
+                reference.features,
+                reference.labels,
+                reference.train_features,
+                reference.train_probs,
+                reference.train_labels,
+                num_classes,
+            )
+            per_class["floor_accuracy"] = floor_class["accuracy"]
+            per_class["floor_fid"] = floor_class["fid"]
+        per_class["mean_fid"] = float(np.nanmean(per_class["fid"]))
+        per_class["min_accuracy"] = float(np.nanmin(per_class["accuracy"]))
     generated_hist = np.bincount(probs.argmax(1), minlength=num_classes) / len(probs)
     real_hist = np.bincount(reference.probs.argmax(1), minlength=num_classes) / len(reference.probs)
     labels = CLASS_NAMES.get(os.fspath(dataset), tuple(str(i) for i in range(num_classes)))
+    if conditional and sampler.class_names is not None:
+        labels = sampler.class_names
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {
@@ -206,8 +296,7 @@ def evaluate(
         "samples": out_dir / "samples.png",
         "histogram": out_dir / "class_histogram.png",
     }
-    grid = images[:64]
-    save_grid(grid, files["samples"])
+    save_grid(_grid_images(images, asked, num_classes), files["samples"])
     plot_class_histogram(files["histogram"], generated_hist.tolist(), real_hist.tolist(), labels)
     report: dict[str, Any] = {
         "target": sampler.source,
@@ -232,12 +321,57 @@ def evaluate(
             "generated": [round(float(v), 5) for v in generated_hist],
             "real": [round(float(v), 5) for v in real_hist],
         },
+        "num_classes": sampler.num_classes,
+        "per_class": per_class,
         "sample_seconds": round(sample_seconds, 3),
         "files": {k: str(v) for k, v in files.items()},
     }
     _atomic.write_bytes(files["json"], (json.dumps(report, indent=2) + "\n").encode())
     _atomic.write_bytes(files["markdown"], markdown_summary(report).encode())
     return report
+
+
+def _grid_images(images: np.ndarray, asked: np.ndarray | None, num_classes: int) -> np.ndarray:
+    """64 samples for the grid; for a conditional generator, one row of 8 per class."""
+    if asked is None:
+        return images[:64]
+    rows = [images[asked == c][:8] for c in range(num_classes)]
+    if any(len(row) < 8 for row in rows):
+        return images[:64]
+    return np.concatenate(rows)
+
+
+def format_per_class(report: dict[str, Any]) -> str:
+    """The per-class table of a conditional evaluation (Markdown), or ``""``.
+
+    Example:
+        >>> print(format_per_class({"per_class": None}))
+        <BLANKLINE>
+    """
+    per_class = report.get("per_class")
+    if not per_class:
+        return ""
+    names = report["histogram"]["classes"]
+    floor = "floor_fid" in per_class
+    head = "| class | accuracy | intra-class FID |" + (
+        " floor accuracy | floor FID |" if floor else ""
+    )
+    lines = [head, "|---" * (5 if floor else 3) + "|"]
+    for c, name in enumerate(names):
+        cells = [f"{per_class['accuracy'][c]:.3f}", f"{per_class['fid'][c]:.2f}"]
+        if floor:
+            cells += [f"{per_class['floor_accuracy'][c]:.3f}", f"{per_class['floor_fid'][c]:.2f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(
+        f"| mean | {float(np.nanmean(per_class['accuracy'])):.3f} | {per_class['mean_fid']:.2f} |"
+        + (
+            f" {float(np.nanmean(per_class['floor_accuracy'])):.3f} |"
+            f" {float(np.nanmean(per_class['floor_fid'])):.2f} |"
+            if floor
+            else ""
+        )
+    )
+    return "\n".join(lines)
 
 
 def markdown_summary(report: dict[str, Any]) -> str:
@@ -261,6 +395,17 @@ def markdown_summary(report: dict[str, Any]) -> str:
         "",
         format_table(columns),
         "",
+        *(
+            [
+                "Per class (samples generated for each class; accuracy: the fraction the "
+                "classifier assigns to the class asked for):",
+                "",
+                format_per_class(report),
+                "",
+            ]
+            if report.get("per_class")
+            else []
+        ),
         "![samples](samples.png)",
         "",
         "![class histogram](class_histogram.png)",

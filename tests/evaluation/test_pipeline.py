@@ -13,7 +13,15 @@ from keras_gan.evaluation import QualityCallback, Reference, default_out_dir, ev
 from keras_gan.evaluation.classifier import FeatureClassifier
 from keras_gan.metrics import METRIC_NAMES, compute_metrics
 from keras_gan.runs import LoadedGenerator, load_generator
-from tests._metrics_data import BATCH, EPOCHS, LATENT, SIZE, template_generator, train_tiny
+from tests._metrics_data import (
+    BATCH,
+    EPOCHS,
+    LATENT,
+    SIZE,
+    conditional_template_generator,
+    template_generator,
+    train_tiny,
+)
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +212,45 @@ def test_quality_callback_logs_history_and_tensorboard(trained, tmp_path) -> Non
         QualityCallback(clf, images, metrics=["is"])
     with pytest.raises(ValueError, match="every must be a positive integer"):
         QualityCallback(clf, images, every=0)
+
+
+def test_conditional_evaluation_reports_per_class_accuracy_and_fid(
+    trained, reference, tmp_path
+) -> None:
+    clf, data, _ = trained
+    right, wrong = tmp_path / "right.keras", tmp_path / "wrong.keras"
+    conditional_template_generator().save(right)
+    conditional_template_generator([(c + 1) % 10 for c in range(10)]).save(wrong)
+    loaded = load_generator(right)
+    assert loaded.num_classes == 10  # read from the label embedding
+    args = {"classifier": clf, "reference": reference, "kid_subsets": 5, "kid_subset_size": 100}
+    good = evaluate(right, data, 300, tmp_path / "good", **args)
+    bad = evaluate(wrong, data, 300, tmp_path / "bad", floor=False, **args)
+    assert good["num_classes"] == 10 and good["per_class"]["count"] == [30] * 10
+    assert good["per_class"]["min_accuracy"] == 1.0
+    assert bad["per_class"]["accuracy"] == [0.0] * 10
+    # Every class is drawn, so the unconditional metrics cannot tell; the intra-class FID can.
+    assert bad["metrics"]["classes_hit"] == 10
+    assert bad["per_class"]["mean_fid"] > 5 * good["per_class"]["mean_fid"]
+    assert len(good["per_class"]["floor_fid"]) == 10 and "floor_fid" not in bad["per_class"]
+    markdown = (tmp_path / "good" / "evaluation.md").read_text()
+    assert "| class | accuracy | intra-class FID |" in markdown and "| mean | 1.000 |" in markdown
+
+
+def test_conditional_sampling_checks_its_labels(tmp_path) -> None:
+    path = tmp_path / "g.keras"
+    conditional_template_generator().save(path)
+    loaded = load_generator(path)
+    assert loaded.sample(4, seed=0, labels=3).shape == (4, 16, 16, 1)
+    with pytest.raises(ValueError, match="class-conditional"):
+        loaded.sample(4, seed=0)
+    with pytest.raises(ValueError, match=r"in \[0, 10\). Received: label 10"):
+        loaded.sample(2, seed=0, labels=[1, 10])
+    with pytest.raises(ValueError, match="not class-conditional"):
+        load_generator(_unconditional(tmp_path)).sample(2, seed=0, labels=1)
+
+
+def _unconditional(tmp_path: Path) -> Path:
+    path = tmp_path / "u.keras"
+    template_generator().save(path)
+    return path

@@ -26,12 +26,13 @@ PACKAGES = {
 }
 #: Groups every module but the metrics may import: the dependency-free helpers and the package
 #: root (``keras_gan.__version__``; the root hands its names on lazily).
-LEAVES = {"_atomic", "_checks", "__init__"}
+LEAVES = {"_atomic", "_checks", "_lazy", "__init__"}
 #: Group -> the other groups it may import (besides :data:`LEAVES`); the package root and
 #: ``cli`` may import anything.
 ALLOWED: dict[str, set[str]] = {
     "_atomic": set(),
     "_checks": set(),
+    "_lazy": set(),
     "serving": set(),
     "metrics": set(),
     "data": set(),

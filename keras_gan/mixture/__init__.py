@@ -13,8 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from keras_gan._lazy import lazy_exports
 
 from .defaults import COVARIANCE_TYPES, TRAIN_DEFAULTS
 
@@ -28,13 +27,4 @@ _LAZY = {
 __all__ = ["COVARIANCE_TYPES", "TRAIN_DEFAULTS", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'keras_gan.mixture' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, extra=__all__)

@@ -103,6 +103,9 @@ class DivergenceGuard(keras.callbacks.Callback):
 class SampleGrid(keras.callbacks.Callback):
     """Write a grid of samples from a FIXED latent batch at the end of every N-th epoch.
 
+    For a class-conditional model the grid has one row per class (``n // num_classes`` samples
+    a row).
+
     Files are ``<directory>/epoch_NNN.png``; with ``tensorboard_dir`` the same grid is also
     logged as an image summary (``samples``) beside Keras' TensorBoard scalars.
 
@@ -143,10 +146,17 @@ class SampleGrid(keras.callbacks.Callback):
         """
         # The latent recipe of ``GAN.generate`` and of exports: the grid after the last epoch
         # shows the images ``Sampler(export).sample(n, seed)`` returns.
-        images = self.model.generate(self.n, seed=self.seed)
+        num_classes = getattr(self.model, "num_classes", None)
+        if num_classes:  # one row per class
+            columns = max(1, self.n // num_classes)
+            labels = np.repeat(np.arange(num_classes, dtype=np.int32), columns)
+            images = self.model.generate(len(labels), labels=labels, seed=self.seed)
+        else:
+            images = self.model.generate(self.n, seed=self.seed)
+            columns = None
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
-        save_grid(images, path)
+        save_grid(images, path, columns=columns)
         self.last_path = path
         if self.tensorboard_dir is not None:
             import tensorflow as tf

@@ -69,7 +69,8 @@ class Limits:
     """Request limits; anything over them is refused with 413 before any work is done.
 
     Besides these, a body is refused before it is parsed when it holds more JSON values than
-    ``max_batch`` rows of ``z`` need (``max_batch * (latent_dim + 4) + 64``), more than
+    ``max_batch`` rows of ``z`` need (``max_batch * (latent_dim + 4) + 64``, one value more per
+    row for a class-conditional model's labels), more than
     ``4 * max_batch + 64`` quotes, a string over 128 bytes or a non-ASCII byte.
 
     Attributes:

@@ -363,8 +363,9 @@ def _latent_dim_of(generator: keras.Model) -> tuple[int | None, bool]:
     if isinstance(shape, list) or (shape and isinstance(shape[0], (list, tuple))):
         if len(shape) != 2 or len(shape[0] or ()) != 2 or len(shape[1] or ()) != 1:
             raise ValueError(
-                "The generator must have one input z [None, latent_dim], or the two inputs "
-                f"[z [None, latent_dim], labels [None]]. Received: input_shape={shape}"
+                "The generator must have exactly one input z [None, latent_dim], or the two "
+                "inputs [z, labels] of a class-conditional generator (z [None, latent_dim], "
+                f"labels [None]). Received: input_shape={shape}"
             )
         shape, conditional = shape[0], True
     if len(shape) != 2 or shape[1] is None:

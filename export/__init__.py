@@ -8,6 +8,10 @@
 * ``model.onnx`` (``z`` -> ``images``) and ``model.sample.onnx`` (``n``, ``seed`` -> ``images``)
   for onnxruntime (``keras_gan.serving``).
 
+A class-conditional generator (inputs ``[z, labels]``) is exported with the labels as inputs:
+``serving_default(z, labels)`` and ``sample(n, seed, label)``, in both formats, and its
+``num_classes`` and ``class_names`` in the metadata.
+
 The directory is built in a hidden temporary sibling and renamed into place when complete.
 ``sample`` draws ``z`` in-graph by the recipe ``keras_gan.latent.v1`` (written out in
 ``keras_gan.serving.latent``), so both runtimes give the same images for the same seed.
@@ -33,7 +37,7 @@ from keras_gan.export.source import (
     ExportError,
     atomic_directory,
     next_version,
-    resolve,
+    resolve_with_metadata,
     write_bytes_atomic,
 )
 from keras_gan.export.verify import VerifyReport, verify
@@ -73,12 +77,15 @@ def export(
 
     Args:
         model: a GAN (its ``sampling_generator`` is exported), a bare generator
-            ``keras.Model`` or a fitted mixture (``as_generator``).
+            ``keras.Model`` or a fitted mixture (``as_generator``). A conditional GAN
+            (``num_classes``) or a generator with the inputs ``[z, labels]`` is exported with
+            the labels as inputs.
         base_dir: the model base path (TF Serving's and ``keras_gan.serving``'s).
         formats: any of ``"saved_model"`` and ``"onnx"``.
         version: positive integer; None takes the next free one.
         metadata: entries that override or extend the default metadata (``dataset``,
-            ``epochs``, ``evaluation``, ``model_kind``, ``image_shape`` for a mixture, ...).
+            ``epochs``, ``evaluation``, ``model_kind``, ``image_shape`` for a mixture,
+            ``num_classes`` and ``class_names`` for a bare conditional generator, ...).
         opset: ONNX opset (18).
 
     Returns:
@@ -91,6 +98,9 @@ def export(
     Example:
         >>> export(generator, "models/g", formats=("onnx",))  # doctest: +SKIP
         PosixPath('models/g/1')
+        >>> export(conditional_generator, "models/c",
+        ...        metadata={"num_classes": 10, "class_names": names})  # doctest: +SKIP
+        PosixPath('models/c/1')
     """
     return _export(model, base_dir, formats, version, metadata, opset, check=None)[0]
 
@@ -147,10 +157,7 @@ def _export(
         raise ValueError(
             f"formats must be a non-empty selection of {FORMATS}. Received: formats={formats!r}"
         )
-    given = metadata or {}
-    source = resolve(
-        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
-    )
+    source = resolve_with_metadata(model, metadata)
     meta = build_metadata(source, metadata)
     protos = build_onnx_models(source, meta, opset=opset) if "onnx" in formats else None
     base = Path(base_dir)

@@ -42,11 +42,12 @@ def build_metadata(source: ExportSource, extra: Mapping[str, Any] | None = None)
         A JSON-serialisable dict with ``format_version``, ``model_kind``, ``latent_dim``,
         ``image_shape``, ``output_range``, ``dataset``, ``epochs``, ``keras_gan_version``,
         ``tensorflow_version``, ``keras_version``, ``latent_recipe``, ``evaluation``,
-        ``sample_dtype``, ``signatures`` and ``created``.
+        ``sample_dtype``, ``signatures`` and ``created``; for a conditional generator also
+        ``num_classes`` and ``class_names`` (a list), and the label inputs in ``signatures``.
 
     Raises:
-        ValueError: ``extra`` disagrees with the generator about ``latent_dim`` or
-            ``image_shape``, or is not JSON-serialisable.
+        ValueError: ``extra`` disagrees with the generator about ``latent_dim``,
+            ``image_shape``, ``num_classes`` or ``class_names``, or is not JSON-serialisable.
 
     Example:
         >>> build_metadata(source)["output_range"]  # doctest: +SKIP
@@ -55,6 +56,11 @@ def build_metadata(source: ExportSource, extra: Mapping[str, Any] | None = None)
     import keras_gan
 
     sample_dtype = "uint8" if source.image_like else "float32"
+    generate_inputs: dict[str, Any] = {"z": ["float32", [None, source.latent_dim]]}
+    sample_inputs: dict[str, Any] = {"n": ["int32", []], "seed": ["int64", []]}
+    if source.conditional:
+        generate_inputs["labels"] = ["int32", [None]]
+        sample_inputs["label"] = ["int32", []]
     metadata: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "model_kind": source.model_kind,
@@ -71,11 +77,11 @@ def build_metadata(source: ExportSource, extra: Mapping[str, Any] | None = None)
         "sample_dtype": sample_dtype,
         "signatures": {
             "serving_default": {
-                "inputs": {"z": ["float32", [None, source.latent_dim]]},
+                "inputs": generate_inputs,
                 "outputs": {"images": ["float32", [None, *source.output_shape]]},
             },
             "sample": {
-                "inputs": {"n": ["int32", []], "seed": ["int64", []]},
+                "inputs": sample_inputs,
                 "outputs": {"images": [sample_dtype, ["n", *source.output_shape]]},
             },
         },
@@ -90,6 +96,10 @@ def build_metadata(source: ExportSource, extra: Mapping[str, Any] | None = None)
                     f"{key}={metadata[key]!r}."
                 )
     metadata.update(extra or {})
+    if source.conditional:
+        # resolve() checked the caller's entries against the model; record the model's.
+        metadata["num_classes"] = source.num_classes
+        metadata["class_names"] = list(source.class_names or ())
     dumps(metadata)  # Fail now, not halfway through an export, on values JSON cannot hold.
     return metadata
 

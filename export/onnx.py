@@ -14,6 +14,10 @@ Entry points (input -> output names):
   ``[n, *image_shape]`` (float32 values for flat ``[D]`` outputs), with ``z`` drawn in-graph by
   the recipe ``keras_gan.latent.v1`` (``keras_gan.serving.latent``).
 
+A class-conditional generator's files take the labels too: ``model.onnx`` the inputs ``z`` and
+``labels`` (int32 ``[N]``), ``model.sample.onnx`` the inputs ``n``, ``seed`` and ``label`` (int32
+scalar, one class for all ``n`` rows).
+
 The metadata JSON is stored in each file's ``metadata_props`` under the key ``keras_gan``.
 
 Example:
@@ -35,8 +39,13 @@ import onnx
 import tensorflow as tf
 from keras_gan.export.metadata import build_metadata, dumps
 from keras_gan.export.rewrite import convtranspose_to_conv
-from keras_gan.export.signatures import make_generate_fn, make_sample_fn
-from keras_gan.export.source import ExportError, ExportSource, resolve, write_bytes_atomic
+from keras_gan.export.signatures import input_signatures, make_generate_fn, make_sample_fn
+from keras_gan.export.source import (
+    ExportError,
+    ExportSource,
+    resolve_with_metadata,
+    write_bytes_atomic,
+)
 from keras_gan.serving.layout import METADATA_KEY, sample_path_for
 
 __all__ = ["DEFAULT_OPSET", "MAX_OPSET", "build_onnx_models", "export_onnx", "sample_path_for"]
@@ -78,10 +87,7 @@ def export_onnx(
         (16, 28, 28, 1)
     """
     path = Path(path)
-    given = metadata or {}
-    source = resolve(
-        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
-    )
+    source = resolve_with_metadata(model, metadata)
     meta = build_metadata(source, metadata)
     generate, sample = build_onnx_models(source, meta, opset=opset)
     sample_path = sample_path_for(path)
@@ -122,34 +128,52 @@ def build_onnx_models(
             f"the latent recipe needs opset 18's bitwise ops). Received: opset={opset!r}"
         )
     text = dumps(metadata)
-    z_spec = [tf.TensorSpec([None, source.latent_dim], tf.float32, name="z")]
-    sample_spec = [tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([], tf.int64, name="seed")]
-    generate = _convert(make_generate_fn(source.generator), z_spec, opset, "generate")
+    generate_spec, sample_spec = input_signatures(source)
+    generate = _convert(
+        make_generate_fn(source.generator, source.conditional), generate_spec, opset, "generate"
+    )
     sample = _convert(
-        make_sample_fn(source.generator, source.latent_dim, source.image_like),
+        make_sample_fn(source.generator, source.latent_dim, source.image_like, source.conditional),
         sample_spec,
         opset,
         "sample",
     )
-    generate_feed = {
-        "z": np.random.default_rng(0).standard_normal((4, source.latent_dim)).astype(np.float32)
-    }
-    sample_feed = {"n": np.array(4, np.int32), "seed": np.array(0, np.int64)}
+    generate_feed = _generate_feed(source, 4)
+    sample_feed = _sample_feed(source, 4)
     if rewrite_conv_transpose:
         generate = _rewrite_checked(generate, generate_feed)
         sample = _rewrite_checked(sample, sample_feed)
+    labels_doc = ", labels int32 [N]" if source.conditional else ""
+    label_doc = ", label int32" if source.conditional else ""
     for proto, doc in (
-        (generate, "z float32 [N, latent_dim] -> images float32 in [-1, 1]"),
-        (sample, "n int32, seed int64 -> images (z by the recipe keras_gan.latent.v1)"),
+        (generate, f"z float32 [N, latent_dim]{labels_doc} -> images float32 in [-1, 1]"),
+        (sample, f"n int32, seed int64{label_doc} -> images (z by the recipe keras_gan.latent.v1)"),
     ):
         proto.doc_string = doc
         _name_batch_axis(proto, "N" if proto is generate else "n")
         del proto.metadata_props[:]
         proto.metadata_props.add(key=METADATA_KEY, value=text)
         _check(proto, opset)
-    _check_io(generate, ["z"], {"z": np.zeros((2, source.latent_dim), np.float32)})
-    _check_io(sample, ["n", "seed"], {"n": np.array(2, np.int32), "seed": np.array(0, np.int64)})
+    _check_io(generate, [spec.name for spec in generate_spec], _generate_feed(source, 2))
+    _check_io(sample, [spec.name for spec in sample_spec], _sample_feed(source, 2))
     return generate, sample
+
+
+def _generate_feed(source: ExportSource, rows: int) -> dict[str, np.ndarray]:
+    """A test input of ``model.onnx``: ``rows`` random ``z`` (and labels cycling the classes)."""
+    rng = np.random.default_rng(0)
+    feed = {"z": rng.standard_normal((rows, source.latent_dim)).astype(np.float32)}
+    if source.conditional:
+        feed["labels"] = (np.arange(rows) % source.num_classes).astype(np.int32)
+    return feed
+
+
+def _sample_feed(source: ExportSource, n: int) -> dict[str, np.ndarray]:
+    """A test input of ``model.sample.onnx``: ``n``, seed 0 (and the last class)."""
+    feed = {"n": np.array(n, np.int32), "seed": np.array(0, np.int64)}
+    if source.conditional:
+        feed["label"] = np.array(source.num_classes - 1, np.int32)
+    return feed
 
 
 def _rewrite_checked(

@@ -9,6 +9,9 @@ Written through ``keras.export.ExportArchive`` with two signatures (both listed 
   ``[n, *image_shape]`` (float32 values for flat ``[D]`` outputs), ``z`` drawn by the recipe
   ``keras_gan.latent.v1``.
 
+A class-conditional generator's signatures take the labels too: ``serving_default(z, labels)``
+with int32 ``labels [None]`` and ``sample(n, seed, label)`` with one int32 ``label``.
+
 The metadata JSON is written to ``assets/keras_gan.json``. The version directory is built in a
 hidden sibling (``.tmp-<version>-<random>``, which TF Serving ignores) and renamed into place
 only when complete.
@@ -27,10 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import tensorflow as tf
 from keras_gan.export.metadata import build_metadata, dumps
-from keras_gan.export.signatures import make_generate_fn, make_sample_fn
-from keras_gan.export.source import ExportSource, atomic_directory, next_version, resolve
+from keras_gan.export.signatures import input_signatures, make_generate_fn, make_sample_fn
+from keras_gan.export.source import (
+    ExportSource,
+    atomic_directory,
+    next_version,
+    resolve_with_metadata,
+)
 from keras_gan.serving.layout import metadata_path
 
 from keras_gan._checks import check_positive_int
@@ -65,10 +72,7 @@ def export_saved_model(
         ...     n=tf.constant(4), seed=tf.constant(0, tf.int64))["images"].dtype  # doctest: +SKIP
         tf.uint8
     """
-    given = metadata or {}
-    source = resolve(
-        model, image_shape=given.get("image_shape"), model_kind=given.get("model_kind")
-    )
+    source = resolve_with_metadata(model, metadata)
     meta = build_metadata(source, metadata)
     base = Path(base_dir)
     version = next_version(base) if version is None else check_version(version)
@@ -114,18 +118,16 @@ def write_saved_model(
     directory = Path(directory)
     archive = keras.export.ExportArchive()
     archive.track(source.generator)
+    generate_spec, sample_spec = input_signatures(source)
     archive.add_endpoint(
         "serving_default",
-        make_generate_fn(source.generator),
-        input_signature=[tf.TensorSpec([None, source.latent_dim], tf.float32, name="z")],
+        make_generate_fn(source.generator, source.conditional),
+        input_signature=generate_spec,
     )
     archive.add_endpoint(
         "sample",
-        make_sample_fn(source.generator, source.latent_dim, source.image_like),
-        input_signature=[
-            tf.TensorSpec([], tf.int32, name="n"),
-            tf.TensorSpec([], tf.int64, name="seed"),
-        ],
+        make_sample_fn(source.generator, source.latent_dim, source.image_like, source.conditional),
+        input_signature=sample_spec,
     )
     archive.write_out(str(directory), verbose=False)
     path = metadata_path(directory)

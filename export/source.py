@@ -9,6 +9,11 @@ Models are duck-typed so that export never imports the training classes:
 * a bare generator: a ``keras.Model`` with one input ``[None, latent_dim]`` and one output
   ``[None, H, W, C]`` (any rank >= 2; ``[None, D]`` for flat data or 2-D points).
 
+A class-conditional generator has two inputs, ``[z, labels]`` in that order: ``z`` float32
+``[None, latent_dim]`` and ``labels`` int32 ``[None]``. Its number of classes and their names come
+from the GAN (``num_classes``, ``class_names``) or, for a bare generator, from the caller's
+metadata (``num_classes`` required, ``class_names`` optional: ``"0"``, ``"1"``, ... when absent).
+
 The metadata's ``model_kind`` is the caller's when given (``keras-gan export`` passes the
 ``model`` of the run's ``run.json``). Only without one is it guessed from the model: ``gmm``
 for a mixture, ``generator`` for a bare generator, and for a GAN its name (presets name the
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +43,10 @@ __all__ = [
     "ExportError",
     "ExportSource",
     "atomic_directory",
+    "check_class_names",
     "next_version",
     "resolve",
+    "resolve_with_metadata",
     "write_bytes_atomic",
 ]
 
@@ -60,11 +67,14 @@ class ExportSource:
     """A generator ready to export, with what the metadata needs to say about it.
 
     Attributes:
-        generator: the Keras model ``z [None, latent_dim] -> outputs [None, *output_shape]``.
+        generator: the Keras model ``z [None, latent_dim] -> outputs [None, *output_shape]``,
+            or ``[z, labels [None]] -> outputs`` for a class-conditional generator.
         latent_dim: length of ``z``.
         output_shape: per-sample output shape, e.g. ``(28, 28, 1)`` or ``(2,)``.
         model_kind: ``"dcgan"``, ``"gan"``, ``"wgan"``, ``"wgan_gp"``, ``"gmm"`` or ``"generator"``.
         epochs: training epochs when the model knows them, else None.
+        num_classes: number of classes of a conditional generator; None when unconditional.
+        class_names: the classes' names (``num_classes`` of them), or None when unconditional.
 
     Example:
         >>> ExportSource(generator, 4, (8, 8, 1), "generator").image_like  # doctest: +SKIP
@@ -76,6 +86,13 @@ class ExportSource:
     output_shape: tuple[int, ...]
     model_kind: str
     epochs: int | None = None
+    num_classes: int | None = None
+    class_names: tuple[str, ...] | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """True when the generator takes ``[z, labels]`` (``num_classes`` is set)."""
+        return self.num_classes is not None
 
     @property
     def image_like(self) -> bool:
@@ -83,8 +100,39 @@ class ExportSource:
         return len(self.output_shape) >= 2
 
 
+def resolve_with_metadata(model: Any, metadata: Mapping[str, Any] | None) -> ExportSource:
+    """``resolve`` with what the caller's export ``metadata`` says about the model.
+
+    The entries read are ``image_shape``, ``model_kind``, ``num_classes`` and ``class_names``.
+
+    Args:
+        model: as for ``resolve``.
+        metadata: the caller's metadata, or None.
+
+    Returns:
+        The ``ExportSource``.
+
+    Example:
+        >>> source = resolve_with_metadata(generator, {"num_classes": 10})  # doctest: +SKIP
+        >>> source.class_names[:2]  # doctest: +SKIP
+        ('0', '1')
+    """
+    given = metadata or {}
+    return resolve(
+        model,
+        image_shape=given.get("image_shape"),
+        model_kind=given.get("model_kind"),
+        num_classes=given.get("num_classes"),
+        class_names=given.get("class_names"),
+    )
+
+
 def resolve(
-    model: Any, image_shape: Sequence[int] | None = None, model_kind: str | None = None
+    model: Any,
+    image_shape: Sequence[int] | None = None,
+    model_kind: str | None = None,
+    num_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> ExportSource:
     """Find the generator to export inside ``model``.
 
@@ -95,19 +143,25 @@ def resolve(
             ``as_generator(image_shape=...)``); None keeps the mixture's own output shape.
         model_kind: the ``model_kind`` to record (a run's ``run.json`` knows it); None guesses
             it from the model (see the module docstring).
+        num_classes: for a conditional generator, its number of classes; a GAN's own
+            ``num_classes`` is used when this is None (and must agree when both are given).
+        class_names: the classes' names; a GAN's own ``class_names`` when None, else
+            ``"0"``, ``"1"``, ...
 
     Returns:
         The ``ExportSource``.
 
     Raises:
         TypeError: ``model`` is none of the above.
-        ValueError: the generator does not map one ``[None, latent_dim]`` input to one output.
+        ValueError: the generator does not map one ``[None, latent_dim]`` input (or the
+            inputs ``[z, labels]``) to one output, or the classes are missing or disagree.
 
     Example:
         >>> resolve(gan).generator is gan.sampling_generator  # doctest: +SKIP
         True
     """
     epochs = _epochs_of(model)
+    own_classes, own_names = None, None
     if hasattr(model, "as_generator"):
         kwargs = {} if image_shape is None else {"image_shape": tuple(int(d) for d in image_shape)}
         generator, kind, latent_dim = model.as_generator(**kwargs), "gmm", None
@@ -115,6 +169,8 @@ def resolve(
         generator = getattr(model, "sampling_generator", None) or model.generator
         kind = model_kind or _guess_gan_kind(model)
         latent_dim = int(model.latent_dim)
+        own_classes = getattr(model, "num_classes", None)
+        own_names = getattr(model, "class_names", None)
     elif isinstance(model, keras.Model):
         generator, kind, latent_dim = model, "generator", None
     else:
@@ -126,7 +182,7 @@ def resolve(
         raise TypeError(
             f"The generator to export must be a keras.Model. Received: {type(generator).__name__}"
         )
-    input_dim = _latent_dim_of(generator)
+    input_dim, conditional = _latent_dim_of(generator)
     if latent_dim is not None and input_dim is not None and input_dim != latent_dim:
         raise ValueError(
             f"The generator's input has {input_dim} features but the model says "
@@ -138,8 +194,13 @@ def resolve(
             "Cannot tell the generator's latent size: build it or call it once first. "
             f"Received: input_shape={_input_shape(generator)}"
         )
+    num_classes, class_names = _classes(
+        conditional, own_classes, own_names, num_classes, class_names
+    )
     generator = float32_copy(generator)
-    output = generator(np.zeros((1, latent_dim), np.float32), training=False)
+    z = np.zeros((1, latent_dim), np.float32)
+    inputs = [z, np.zeros((1,), np.int32)] if conditional else z
+    output = generator(inputs, training=False)
     if isinstance(output, (list, tuple, dict)):
         raise ValueError(
             f"The generator must have one output tensor. Received: {type(output).__name__}"
@@ -149,7 +210,95 @@ def resolve(
         raise ValueError(
             f"The generator's output must be at least [batch, D]. Received: shape={output.shape}"
         )
-    return ExportSource(generator, int(latent_dim), output_shape, model_kind or kind, epochs)
+    return ExportSource(
+        generator,
+        int(latent_dim),
+        output_shape,
+        model_kind or kind,
+        epochs,
+        num_classes,
+        class_names,
+    )
+
+
+def check_class_names(class_names: Any, num_classes: int) -> tuple[str, ...]:
+    """Validate the names of ``num_classes`` classes: distinct non-empty strings, ignoring case.
+
+    Serving looks classes up by name without regard to case, so two names that differ only in
+    case would be ambiguous.
+
+    Args:
+        class_names: a sequence of ``num_classes`` strings.
+        num_classes: the number of classes.
+
+    Returns:
+        The names as a tuple.
+
+    Raises:
+        ValueError: not a sequence of ``num_classes`` distinct non-empty strings.
+
+    Example:
+        >>> check_class_names(["top", "trouser"], 2)
+        ('top', 'trouser')
+    """
+    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
+        raise ValueError(
+            f"class_names must be a sequence of {num_classes} strings. "
+            f"Received: class_names={class_names!r}"
+        )
+    names = tuple(class_names)
+    if len(names) != num_classes or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ValueError(
+            f"class_names must hold {num_classes} non-empty strings (num_classes={num_classes}). "
+            f"Received: class_names={list(names)!r}"
+        )
+    folded = [n.casefold() for n in names]
+    if len(set(folded)) != len(folded):
+        raise ValueError(
+            "class_names must differ other than in case (classes are looked up by name "
+            f"without regard to case). Received: class_names={list(names)!r}"
+        )
+    return names
+
+
+def _classes(
+    conditional: bool,
+    own_classes: Any,
+    own_names: Any,
+    num_classes: Any,
+    class_names: Any,
+) -> tuple[int | None, tuple[str, ...] | None]:
+    """The exported ``(num_classes, class_names)``: the model's, the caller's, or both agreeing."""
+    for key, own, given in (
+        ("num_classes", own_classes, num_classes),
+        ("class_names", own_names, class_names),
+    ):
+        if own is not None and given is not None and list(_as_list(own)) != list(_as_list(given)):
+            raise ValueError(f"Metadata says {key}={given!r} but the model has {key}={own!r}.")
+    count = own_classes if own_classes is not None else num_classes
+    names = own_names if own_names is not None else class_names
+    if not conditional:
+        if count is not None or names is not None:
+            raise ValueError(
+                "num_classes and class_names describe a conditional generator (inputs "
+                "[z, labels]); this generator has the single input z. "
+                f"Received: num_classes={count!r}, class_names={names!r}"
+            )
+        return None, None
+    if count is None:
+        raise ValueError(
+            "The generator takes [z, labels] but its number of classes is unknown: export the "
+            "GAN (with num_classes) or pass metadata={'num_classes': ..., 'class_names': [...]}."
+        )
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"num_classes must be a positive integer. Received: num_classes={count!r}")
+    count = int(count)
+    names = tuple(str(i) for i in range(count)) if names is None else names
+    return count, check_class_names(names, count)
+
+
+def _as_list(value: Any) -> Any:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def float32_copy(generator: keras.Model) -> keras.Model:
@@ -205,17 +354,25 @@ def _input_shape(generator: keras.Model) -> Any:
         return None
 
 
-def _latent_dim_of(generator: keras.Model) -> int | None:
+def _latent_dim_of(generator: keras.Model) -> tuple[int | None, bool]:
+    """``(latent_dim, conditional)`` from the generator's inputs: ``z``, or ``[z, labels]``."""
     shape = _input_shape(generator)
     if shape is None:
-        return None
+        return None, False
+    conditional = False
     if isinstance(shape, list) or (shape and isinstance(shape[0], (list, tuple))):
-        raise ValueError(f"The generator must have exactly one input. Received: {shape}")
+        if len(shape) != 2 or len(shape[0] or ()) != 2 or len(shape[1] or ()) != 1:
+            raise ValueError(
+                "The generator must have exactly one input z [None, latent_dim], or the two "
+                "inputs [z, labels] of a class-conditional generator (z [None, latent_dim], "
+                f"labels [None]). Received: input_shape={shape}"
+            )
+        shape, conditional = shape[0], True
     if len(shape) != 2 or shape[1] is None:
         raise ValueError(
             f"The generator's input must be [None, latent_dim]. Received: input_shape={shape}"
         )
-    return int(shape[1])
+    return int(shape[1]), conditional
 
 
 def _epochs_of(model: Any) -> int | None:

@@ -7,6 +7,11 @@ that ``sample(n, seed)`` repeats exactly and equals the ``z -> images`` entry po
 recipe's ``z`` (``keras_gan.serving.latent``, numpy); for a SavedModel + ONNX pair it also
 measures their largest difference on the same ``z``.
 
+A class-conditional export (``num_classes`` in its metadata) is run with labels: ``z -> images``
+on the labels ``arange(n) % num_classes``, and ``sample(n, seed, label)`` with the last class,
+which must equal the ``z -> images`` entry point on the recipe's ``z`` with that label for every
+row.
+
 Rounding to uint8 maps a float that lies within the runtimes' difference of a half-integer
 boundary to either neighbour, so uint8 images from two runtimes may differ by one at such
 pixels; a difference anywhere else fails the check.
@@ -124,6 +129,16 @@ def verify(path: str | os.PathLike, n: int = 8, seed: int = 0, atol: float = 1e-
     shape = (n, *(int(d) for d in metadata["image_shape"]))
     low, high = (float(v) for v in metadata["output_range"])
     z = latent(n, seed, latent_dim)
+    labels = label = None
+    num_classes = metadata.get("num_classes")
+    if num_classes is not None:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise VerificationError(
+                f"The metadata num_classes must be a positive integer. Received: {num_classes!r}"
+            )
+        labels = (np.arange(n) % num_classes).astype(np.int32)
+        label = num_classes - 1
+    inputs = _Inputs(z, n, seed, labels, label)
     formats = tuple(
         name
         for name, present in (
@@ -135,11 +150,12 @@ def verify(path: str | os.PathLike, n: int = 8, seed: int = 0, atol: float = 1e-
     report = VerifyReport(root, formats, metadata)
     results: dict[str, dict[str, np.ndarray]] = {}
     if saved_model_dir is not None:
-        results["saved_model"] = _run_saved_model(saved_model_dir, z, n, seed)
+        results["saved_model"] = _run_saved_model(saved_model_dir, inputs)
     if onnx_path is not None or sample_onnx_path is not None:
-        results["onnx"] = _run_onnx(onnx_path, sample_onnx_path, z, n, seed)
+        results["onnx"] = _run_onnx(onnx_path, sample_onnx_path, inputs)
     for runtime, out in results.items():
-        _check_runtime(runtime, out, shape, (low, high), atol, report)
+        label_text = f" with label {inputs.label}" if inputs.conditional else ""
+        _check_runtime(runtime, out, shape, (low, high), atol, report, label_text)
     if len(results) == 2 and all("images" in r for r in results.values()):
         a, b = results["saved_model"]["images"], results["onnx"]["images"]
         report.max_abs_difference = float(np.max(np.abs(a - b)))
@@ -149,18 +165,45 @@ def verify(path: str | os.PathLike, n: int = 8, seed: int = 0, atol: float = 1e-
                 f"the same z; expected at most atol={atol:g}."
             )
         report.checks.append(
-            f"SavedModel vs ONNX images on the same z: max |diff| "
+            f"SavedModel vs ONNX images on the same z{inputs.labels_text}: max |diff| "
             f"{report.max_abs_difference:.3g} <= {atol:g}"
         )
     if len(results) == 2 and all("sample" in r for r in results.values()):
         a, b = results["saved_model"]["sample"], results["onnx"]["sample"]
-        reference = results["saved_model"].get("images")
+        reference = results["saved_model"].get("sample_images")
         report.sample_mismatches = _compare_samples(a, b, reference, atol, "SavedModel vs ONNX")
         report.checks.append(
-            f"SavedModel vs ONNX sample(n={n}, seed={seed}): "
+            f"SavedModel vs ONNX sample(n={n}, seed={seed}{inputs.label_text}): "
             f"{report.sample_mismatches} of {a.size} values differ (rounding boundaries only)"
         )
     return report
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """What both runtimes are fed: ``z`` (and labels), and the ``sample`` arguments."""
+
+    z: np.ndarray
+    n: int
+    seed: int
+    labels: np.ndarray | None = None  # conditional exports: one class per row of z
+    label: int | None = None  # conditional exports: the class of sample(n, seed, label)
+
+    @property
+    def conditional(self) -> bool:
+        return self.labels is not None
+
+    @property
+    def labels_text(self) -> str:
+        return " and labels" if self.conditional else ""
+
+    @property
+    def label_text(self) -> str:
+        return f", label={self.label}" if self.conditional else ""
+
+    def sample_labels(self) -> np.ndarray:
+        """The labels ``sample(n, seed, label)`` uses: ``label`` for every row."""
+        return np.full((self.n,), self.label, np.int32)
 
 
 def _locate(path: Path) -> tuple[Path | None, Path | None, Path | None, Path]:
@@ -220,55 +263,88 @@ def _read_metadata(saved_model_dir: Path | None, onnx_path: Path | None) -> dict
     return metadata
 
 
-def _run_saved_model(directory: Path, z: np.ndarray, n: int, seed: int) -> dict[str, np.ndarray]:
+def _run_saved_model(directory: Path, inputs: _Inputs) -> dict[str, np.ndarray]:
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(directory))
     signatures = loaded.signatures
-    for name, inputs in (("serving_default", {"z"}), ("sample", {"n", "seed"})):
+    generate_names, sample_names = _input_names(inputs.conditional)
+    for name, expected in (("serving_default", generate_names), ("sample", sample_names)):
         if name not in signatures:
             raise VerificationError(
                 f"The SavedModel lacks the {name!r} signature. Found: {sorted(signatures)}"
             )
         found = set(signatures[name].structured_input_signature[1])
         outputs = set(signatures[name].structured_outputs)
-        if found != inputs or outputs != {"images"}:
+        if found != set(expected) or outputs != {"images"}:
             raise VerificationError(
                 f"SavedModel signature {name!r} maps {sorted(found)} -> {sorted(outputs)}; "
-                f"expected {sorted(inputs)} -> ['images']."
+                f"expected {sorted(expected)} -> ['images']."
             )
 
-    def sample(s: int) -> np.ndarray:
-        out = signatures["sample"](n=tf.constant(n, tf.int32), seed=tf.constant(s, tf.int64))
-        return out["images"].numpy()
+    def generate(labels: np.ndarray | None) -> np.ndarray:
+        feed = {"z": tf.constant(inputs.z)}
+        if labels is not None:
+            feed["labels"] = tf.constant(labels, tf.int32)
+        return signatures["serving_default"](**feed)["images"].numpy()
 
+    def sample(s: int) -> np.ndarray:
+        feed = {"n": tf.constant(inputs.n, tf.int32), "seed": tf.constant(s, tf.int64)}
+        if inputs.conditional:
+            feed["label"] = tf.constant(inputs.label, tf.int32)
+        return signatures["sample"](**feed)["images"].numpy()
+
+    images = generate(inputs.labels)
     return {
-        "images": signatures["serving_default"](z=tf.constant(z))["images"].numpy(),
-        "sample": sample(seed),
-        "sample_again": sample(seed),
-        "sample_other": sample(seed + 1),
+        "images": images,
+        "sample_images": generate(inputs.sample_labels()) if inputs.conditional else images,
+        "sample": sample(inputs.seed),
+        "sample_again": sample(inputs.seed),
+        "sample_other": sample(inputs.seed + 1),
     }
 
 
+def _input_names(conditional: bool) -> tuple[list[str], list[str]]:
+    """The input names of ``z -> images`` and of ``sample``, in order."""
+    if conditional:
+        return ["z", "labels"], ["n", "seed", "label"]
+    return ["z"], ["n", "seed"]
+
+
 def _run_onnx(
-    onnx_path: Path | None, sample_path: Path | None, z: np.ndarray, n: int, seed: int
+    onnx_path: Path | None, sample_path: Path | None, inputs: _Inputs
 ) -> dict[str, np.ndarray]:
     import onnxruntime as ort
 
+    generate_names, sample_names = _input_names(inputs.conditional)
     out: dict[str, np.ndarray] = {}
     if onnx_path is not None:
         session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        _check_names(session, ["z"], onnx_path)
-        out["images"] = session.run(["images"], {"z": z})[0]
-    if sample_path is not None:
-        session = ort.InferenceSession(str(sample_path), providers=["CPUExecutionProvider"])
-        _check_names(session, ["n", "seed"], sample_path)
+        _check_names(session, generate_names, onnx_path)
 
-        def sample(s: int) -> np.ndarray:
-            feed = {"n": np.array(n, np.int32), "seed": np.array(s, np.int64)}
+        def generate(labels: np.ndarray | None) -> np.ndarray:
+            feed = {"z": inputs.z} if labels is None else {"z": inputs.z, "labels": labels}
             return session.run(["images"], feed)[0]
 
-        out.update(sample=sample(seed), sample_again=sample(seed), sample_other=sample(seed + 1))
+        out["images"] = generate(inputs.labels)
+        out["sample_images"] = (
+            generate(inputs.sample_labels()) if inputs.conditional else out["images"]
+        )
+    if sample_path is not None:
+        sample_session = ort.InferenceSession(str(sample_path), providers=["CPUExecutionProvider"])
+        _check_names(sample_session, sample_names, sample_path)
+
+        def sample(s: int) -> np.ndarray:
+            feed = {"n": np.array(inputs.n, np.int32), "seed": np.array(s, np.int64)}
+            if inputs.conditional:
+                feed["label"] = np.array(inputs.label, np.int32)
+            return sample_session.run(["images"], feed)[0]
+
+        out.update(
+            sample=sample(inputs.seed),
+            sample_again=sample(inputs.seed),
+            sample_other=sample(inputs.seed + 1),
+        )
     return out
 
 
@@ -288,6 +364,7 @@ def _check_runtime(
     output_range: tuple[float, float],
     atol: float,
     report: VerifyReport,
+    label_text: str = "",
 ) -> None:
     low, high = output_range
     images = out.get("images")
@@ -308,7 +385,10 @@ def _check_runtime(
                 f"{runtime} images span [{images.min():.4g}, {images.max():.4g}]; "
                 f"expected values in [{low}, {high}]."
             )
-        report.checks.append(f"{runtime} z -> images: float32 {shape} in [{low}, {high}]")
+        report.checks.append(
+            f"{runtime} z -> images: float32 {shape} in [{low}, {high}]"
+            + (" (labels cycling the classes)" if label_text else "")
+        )
     sample = out.get("sample")
     if sample is None:
         return
@@ -321,12 +401,14 @@ def _check_runtime(
         )
     if not np.array_equal(sample, out["sample_again"]):
         raise VerificationError(f"{runtime} sample(n, seed) differs between two calls.")
-    if images is not None:
-        _compare_samples(sample, _reference_sample(images, image_like), images, atol, runtime)
+    reference = out.get("sample_images")
+    if reference is not None:
+        _compare_samples(sample, _reference_sample(reference, image_like), reference, atol, runtime)
     distinct = not np.array_equal(sample, out["sample_other"])
     report.checks.append(
-        f"{runtime} sample(n, seed): {np.dtype(dtype).name} {shape}, repeatable"
-        + (", equal to z -> images on the recipe's z" if images is not None else "")
+        f"{runtime} sample(n, seed{', label' if label_text else ''}): "
+        f"{np.dtype(dtype).name} {shape}, repeatable"
+        + (f", equal to z -> images on the recipe's z{label_text}" if reference is not None else "")
         + ("" if distinct else "; NOTE: seed + 1 gave the same output")
     )
 

@@ -3,9 +3,12 @@
 Routes, as in TF Serving (``{name}`` a model name, ``/versions/{v}`` optional):
 
 * ``GET /v1/models/{name}``: the version status (``model_version_status``);
-* ``GET /v1/models/{name}/metadata``: both signatures (``signature_def``);
+* ``GET /v1/models/{name}/metadata``: both signatures (``signature_def``), and for a
+  class-conditional model its classes (``metadata.keras_gan``: ``num_classes``,
+  ``class_names``);
 * ``POST /v1/models/{name}:predict``: ``keras_gan.serving.predict``;
-* ``GET /v1/models/{name}/load_status``: each version's sha256 and load time (an extension).
+* ``GET /v1/models/{name}/load_status``: each version's sha256 and load time, and the classes
+  of a class-conditional model (an extension).
 
 Errors are answered as ``{"error": "..."}`` with 400, 404, 405, 413 or 500 (never a crash,
 one log line). ``make_app`` and ``make_multi_app`` build the application from model base paths.
@@ -166,9 +169,15 @@ class ServingApp:
             raise HTTPError(405, f"{path} accepts GET only. Received: {shown(method, 16)}")
         if suffix == "/metadata":
             source, served_version, sampler = self._lookup(name, version)
+            metadata: dict[str, Any] = {"signature_def": {"signature_def": signature_def(sampler)}}
+            if sampler.conditional:
+                metadata["keras_gan"] = {
+                    "num_classes": sampler.num_classes,
+                    "class_names": list(sampler.class_names or ()),
+                }
             return 200, {
                 "model_spec": {"name": name, "signature_name": "", "version": str(served_version)},
-                "metadata": {"signature_def": {"signature_def": signature_def(sampler)}},
+                "metadata": metadata,
             }
         source = self._source(name)
         if suffix == "/load_status":

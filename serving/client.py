@@ -160,11 +160,13 @@ class Client:
         """
         return self._request(f"{self.model_url}:predict", payload)
 
-    def generate(self, z: np.ndarray, row_format: bool = False) -> np.ndarray:
+    def generate(self, z: np.ndarray, labels: Any = None, row_format: bool = False) -> np.ndarray:
         """Images for latent vectors (signature ``serving_default``).
 
         Args:
             z: ``(N, latent_dim)`` finite numbers.
+            labels: for a class-conditional model, ``N`` class indices (one per row of ``z``);
+                None for an unconditional model.
             row_format: send ``{"instances": ...}`` instead of the columnar ``{"inputs": ...}``.
 
         Returns:
@@ -173,27 +175,46 @@ class Client:
         Example:
             >>> client.generate(np.zeros((2, client.latent_dim))).shape  # doctest: +SKIP
             (2, 28, 28, 1)
+            >>> client.generate(np.zeros((2, 4)), labels=[0, 7]).shape  # doctest: +SKIP
+            (2, 28, 28, 1)
         """
         rows = np.asarray(z, np.float32).tolist()
+        classes = None if labels is None else [int(label) for label in np.asarray(labels)]
         if row_format:
-            values = self.predict({"instances": rows})["predictions"]
+            if classes is None:
+                instances: list[Any] = rows
+            else:
+                instances = [{"z": r, "labels": c} for r, c in zip(rows, classes, strict=True)]
+            values = self.predict({"instances": instances})["predictions"]
         else:
-            values = self.predict({"inputs": {"z": rows}})["outputs"]
+            inputs: dict[str, Any] = {"z": rows}
+            if classes is not None:
+                inputs["labels"] = classes
+            values = self.predict({"inputs": inputs})["outputs"]
         return np.asarray(values, np.float32)
 
-    def sample(self, n: int, seed: int) -> np.ndarray:
+    def sample(self, n: int, seed: int, label: int | str | None = None) -> np.ndarray:
         """``n`` samples for ``seed`` (signature ``sample``, columnar format).
+
+        Args:
+            n: number of samples.
+            seed: signed 64-bit seed.
+            label: for a class-conditional model, the class of every sample (a name or an
+                index); None for an unconditional model.
 
         Returns:
             uint8 array ``(n, *image_shape)`` (float32 for flat outputs), equal to
-            ``Sampler(path).sample(n, seed)`` of the same export.
+            ``Sampler(path).sample(n, seed, label)`` of the same export.
 
         Example:
             >>> client.sample(4, seed=0).dtype  # doctest: +SKIP
             dtype('uint8')
+            >>> client.sample(16, seed=0, label="sneaker").shape  # doctest: +SKIP
+            (16, 28, 28, 1)
         """
-        values = self.predict(
-            {"signature_name": "sample", "inputs": {"n": int(n), "seed": int(seed)}}
-        )
+        inputs: dict[str, Any] = {"n": int(n), "seed": int(seed)}
+        if label is not None:
+            inputs["label"] = label if isinstance(label, str) else int(label)
+        values = self.predict({"signature_name": "sample", "inputs": inputs})
         array = np.asarray(values["outputs"])
         return array.astype(np.uint8) if array.dtype.kind in "iu" else array.astype(np.float32)

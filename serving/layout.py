@@ -13,7 +13,9 @@ version directories (TF Serving's layout); each version directory holds::
 Each ONNX file carries the same metadata JSON in its ``metadata_props`` under ``METADATA_KEY``.
 The metadata's keys are ``METADATA_KEYS`` (``docs/export.md`` says what each holds); a reader
 needs ``REQUIRED_METADATA_KEYS`` at least. Both entry points exist in both formats under the
-names ``SIGNATURES``.
+names ``SIGNATURES``. A class-conditional export also has ``CLASS_METADATA_KEYS``
+(``num_classes``, ``class_names``); its entry points take ``labels`` (``z -> images``) and
+``label`` (``sample``).
 
 Example:
     >>> from pathlib import Path
@@ -31,6 +33,7 @@ from pathlib import Path
 __all__ = [
     "ASSETS_DIR",
     "ASSET_NAME",
+    "CLASS_METADATA_KEYS",
     "FORMAT_VERSION",
     "METADATA_KEY",
     "METADATA_KEYS",
@@ -78,6 +81,9 @@ METADATA_KEYS = (
     "signatures",
     "created",
 )
+#: The keys of a class-conditional export's metadata: an int, and a list of that many names.
+#: Absent (or ``num_classes`` null) in an unconditional export.
+CLASS_METADATA_KEYS = ("num_classes", "class_names")
 #: The keys a reader of the metadata cannot do without.
 REQUIRED_METADATA_KEYS = (
     "format_version",

@@ -69,7 +69,8 @@ class Limits:
     """Request limits; anything over them is refused with 413 before any work is done.
 
     Besides these, a body is refused before it is parsed when it holds more JSON values than
-    ``max_batch`` rows of ``z`` need (``max_batch * (latent_dim + 4) + 64``), more than
+    ``max_batch`` rows of ``z`` need (``max_batch * (latent_dim + 4) + 64``, one value more per
+    row for a class-conditional model's labels), more than
     ``4 * max_batch + 64`` quotes, a string over 128 bytes or a non-ASCII byte.
 
     Attributes:
@@ -116,7 +117,7 @@ def shown(value: Any, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_body(body: bytes, latent_dim: int, limits: Limits) -> None:
+def check_body(body: bytes, latent_dim: int, limits: Limits, labelled: bool = False) -> None:
     """Refuse, before parsing, a body that no valid request for this model could be.
 
     Counting bytes bounds what ``json.loads`` would allocate: one value per ``,``, ``[``,
@@ -127,6 +128,8 @@ def check_body(body: bytes, latent_dim: int, limits: Limits) -> None:
         body: the request body.
         latent_dim: the served model's latent size.
         limits: the request limits.
+        labelled: the model is class-conditional: each row may carry a label too (one value
+            more per row).
 
     Raises:
         HTTPError: 400 for non-ASCII bytes or an overlong string, 413 for too many values or
@@ -148,7 +151,7 @@ def check_body(body: bytes, latent_dim: int, limits: Limits) -> None:
             "request); it holds non-ASCII bytes.",
         )
     values = sum(body.count(c) for c in (b",", b"[", b"{", b":"))
-    max_values = max_batch * (latent_dim + 4) + 64
+    max_values = max_batch * (latent_dim + 4 + int(labelled)) + 64
     if values > max_values:
         raise HTTPError(
             413,

@@ -6,6 +6,13 @@
 preallocated result. ``signature_def`` describes both signatures as TF Serving's model
 metadata does.
 
+A class-conditional model takes its classes too: ``serving_default`` the input ``labels``, one
+integer class index per row of ``z`` (``{"instances": [{"z": [...], "labels": 3}]}`` or
+``{"inputs": {"z": [[...]], "labels": [3]}}``), and ``sample`` the input ``label``, a class
+name or index (``{"signature_name": "sample", "inputs": {"n": 16, "seed": 0, "label":
+"sneaker"}}``). Labels are checked before any work; a missing, unknown or out-of-range class is
+a 400 that lists the model's classes.
+
 Example:
     >>> signature_def(sampler)["serving_default"]["inputs"]["z"]["dtype"]  # doctest: +SKIP
     'DT_FLOAT'
@@ -40,8 +47,9 @@ def predict(sampler: Sampler, body: bytes, limits: Limits) -> ArrayReply:
     ``serving_default`` takes ``z`` in the row format (``{"instances": [...]}``, answered as
     ``{"predictions": [...]}``) or the columnar one (``{"inputs": ...}``, answered as
     ``{"outputs": ...}``); ``sample`` takes the columnar ``{"inputs": {"n": 16, "seed": 7}}``.
-    The limits are checked before any work, and the generator runs ``limits.run_rows`` rows
-    at a time.
+    A class-conditional model also takes ``labels`` (``serving_default``, one class index per
+    row) or ``label`` (``sample``, a class name or index). The limits and the labels are
+    checked before any work, and the generator runs ``limits.run_rows`` rows at a time.
 
     Args:
         sampler: the served version's ``Sampler``.
@@ -62,7 +70,7 @@ def predict(sampler: Sampler, body: bytes, limits: Limits) -> ArrayReply:
     """
     if not body or body.isspace():
         raise HTTPError(400, "Empty request body: expected a JSON object.")
-    check_body(body, sampler.latent_dim, limits)
+    check_body(body, sampler.latent_dim, limits, labelled=sampler.conditional)
     request = parse_body(body)
     if not isinstance(request, dict):
         raise HTTPError(
@@ -93,53 +101,125 @@ def predict(sampler: Sampler, body: bytes, limits: Limits) -> ArrayReply:
                 "('instances') cannot express; send the columnar format "
                 '{"signature_name": "sample", "inputs": {"n": 16, "seed": 0}}.',
             )
-        n, seed = _sample_inputs(request["inputs"], limits)
+        n, seed, label = _sample_inputs(request["inputs"], limits, sampler)
         check_reply(n, sampler.image_shape, sampler.sample_dtype, limits)
-        images = _run_in_chunks(sampler, sampler.latent(n, seed), run_rows, sample=True)
+        labels = None if label is None else np.full((n,), label, np.int32)
+        z = sampler.latent(n, seed)
+        images = _run_in_chunks(sampler, z, labels, run_rows, sample=True)
         return ArrayReply("outputs", images)
-    z = _z_rows(request["instances"], limits) if has_rows else _z_columns(request["inputs"], limits)
+    if has_rows:
+        z, labels = _z_rows(request["instances"], limits, sampler.conditional)
+    else:
+        z, labels = _z_columns(request["inputs"], limits, sampler.conditional)
     del request
     z = _check_z(z, sampler.latent_dim, limits)
+    if sampler.conditional:
+        labels = _check_labels(labels, len(z), sampler)
     check_reply(len(z), sampler.image_shape, np.float32, limits)
-    images = _run_in_chunks(sampler, z, run_rows, sample=False)
+    images = _run_in_chunks(sampler, z, labels, run_rows, sample=False)
     return ArrayReply("predictions" if has_rows else "outputs", images)
 
 
-def _z_rows(instances: Any, limits: Limits) -> Any:
+def _missing_labels(sampler: Sampler, rows: bool) -> HTTPError:
+    example = (
+        '{"instances": [{"z": [...], "labels": 3}]}'
+        if rows
+        else '{"inputs": {"z": [[...]], "labels": [3]}}'
+    )
+    return HTTPError(
+        400,
+        "This model is class-conditional: serving_default takes the inputs 'z' and 'labels' "
+        f"(one class index per row), e.g. {example}. The classes are "
+        f"{sampler.describe_classes()}.",
+    )
+
+
+def _check_labels(value: Any, rows: int, sampler: Sampler) -> np.ndarray:
+    """``labels`` as int32 ``(rows,)``: integers in ``[0, num_classes)``, one per row of ``z``."""
+    count = sampler.num_classes or 0
+    expected = (
+        f"labels must be {rows} integer class indices in [0, {count}), one per row of z; "
+        f"the classes are {sampler.describe_classes()}"
+    )
+    if not isinstance(value, list) or len(value) != rows:
+        raise HTTPError(400, f"{expected}. Received: {shown(value, 80)}")
+    for label in value:
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise HTTPError(400, f"{expected}. Received: {shown(label, 40)}")
+        if not 0 <= label < count:
+            raise HTTPError(400, f"Class index {shown(label, 40)} is out of range: {expected}.")
+    return np.asarray(value, np.int32)
+
+
+def _z_rows(instances: Any, limits: Limits, conditional: bool) -> tuple[Any, Any]:
+    """``(z, labels)`` of the row format; ``labels`` is None for an unconditional model."""
     if not isinstance(instances, list) or not instances:
+        example = '{"z": [...], "labels": 3}' if conditional else '{"z": [...]}'
         raise HTTPError(
-            400, "'instances' must be a non-empty list of z vectors or {\"z\": [...]} objects."
+            400, f"'instances' must be a non-empty list of z vectors or {example} objects."
         )
     check_batch(len(instances), limits)
     objects = [isinstance(row, dict) for row in instances]
+    names = {"z", "labels"} if conditional else {"z"}
     if any(objects):
         if not all(objects):
             raise HTTPError(400, "'instances' mixes objects and plain values.")
-        rows = []
+        rows, labels = [], []
         for row in instances:
-            if set(row) != {"z"}:
+            if set(row) != names:
+                if conditional and set(row) == {"z"}:
+                    raise HTTPError(400, _MISSING_LABELS_ROWS)
                 raise HTTPError(
                     400,
-                    "Each instance must have exactly the input 'z'. "
+                    f"Each instance must have exactly the input{'s' if conditional else ''} "
+                    f"{' and '.join(repr(n) for n in sorted(names, reverse=True))}. "
                     f"Received: {shown(str(sorted(row)))}",
                 )
             rows.append(row["z"])
-        return rows
-    return instances
+            if conditional:
+                labels.append(row["labels"])
+        return rows, labels if conditional else None
+    if conditional:
+        raise HTTPError(400, _MISSING_LABELS_ROWS)
+    return instances, None
 
 
-def _z_columns(inputs: Any, limits: Limits) -> Any:
+def _z_columns(inputs: Any, limits: Limits, conditional: bool) -> tuple[Any, Any]:
+    """``(z, labels)`` of the columnar format; ``labels`` is None for an unconditional model."""
+    labels = None
     if isinstance(inputs, dict):
-        if set(inputs) != {"z"}:
+        if conditional:
+            if set(inputs) == {"z"}:
+                raise HTTPError(400, _MISSING_LABELS_COLUMNS)
+            if set(inputs) != {"z", "labels"}:
+                raise HTTPError(
+                    400,
+                    "serving_default takes the inputs 'z' and 'labels'. "
+                    f"Received inputs: {shown(str(sorted(inputs)))}",
+                )
+            labels = inputs["labels"]
+        elif set(inputs) != {"z"}:
             raise HTTPError(
                 400,
                 "serving_default takes the input 'z' only. "
                 f"Received inputs: {shown(str(sorted(inputs)))}",
             )
         inputs = inputs["z"]
+    elif conditional:
+        raise HTTPError(400, _MISSING_LABELS_COLUMNS)
     if isinstance(inputs, list):
         check_batch(len(inputs), limits)
-    return inputs
+    return inputs, labels
+
+
+_MISSING_LABELS_ROWS = (
+    "This model is class-conditional: each instance needs 'labels' (its class index) beside "
+    '\'z\', e.g. {"instances": [{"z": [...], "labels": 3}]}.'
+)
+_MISSING_LABELS_COLUMNS = (
+    "This model is class-conditional: the inputs need 'labels' (one class index per row of z) "
+    'beside \'z\', e.g. {"inputs": {"z": [[...]], "labels": [3]}}.'
+)
 
 
 def _check_z(value: Any, latent_dim: int, limits: Limits) -> np.ndarray:
@@ -166,19 +246,31 @@ def _check_z(value: Any, latent_dim: int, limits: Limits) -> np.ndarray:
     return z
 
 
-def _sample_inputs(inputs: Any, limits: Limits) -> tuple[int, int]:
+def _sample_inputs(inputs: Any, limits: Limits, sampler: Sampler) -> tuple[int, int, int | None]:
+    """``(n, seed, label)`` of a ``sample`` request; ``label`` is None for an unconditional
+    model and the class index for a conditional one."""
+    conditional = sampler.conditional
+    example = '{"n": <int>, "seed": <int>' + (', "label": <name or index>}' if conditional else "}")
     if not isinstance(inputs, dict):
-        raise HTTPError(
-            400, 'The sample signature takes named inputs: {"n": <int>, "seed": <int>}.'
-        )
-    missing = [key for key in ("n", "seed") if key not in inputs]
-    extra = sorted(set(inputs) - {"n", "seed"})
+        raise HTTPError(400, f"The sample signature takes named inputs: {example}.")
+    names = ("n", "seed", "label") if conditional else ("n", "seed")
+    missing = [key for key in names if key not in inputs]
+    extra = sorted(set(inputs) - set(names))
     if missing or extra:
-        raise HTTPError(
-            400,
-            f"The sample signature takes the inputs n (int32) and seed (int64). "
-            f"Missing: {missing}; unexpected: {extra}",
+        takes = "n (int32), seed (int64) and label (a class name or index)"
+        if not conditional:
+            takes = "n (int32) and seed (int64)"
+        message = (
+            f"The sample signature takes the inputs {takes}. "
+            f"Missing: {missing}; unexpected: {extra}"
         )
+        if missing == ["label"]:
+            message += (
+                f". This model is class-conditional; the classes are {sampler.describe_classes()}"
+            )
+        elif "label" in extra and not conditional:
+            message += ". This model is unconditional: it takes no label"
+        raise HTTPError(400, message)
     n, seed = inputs["n"], inputs["seed"]
     for key, value, dtype in (("n", n, "int32"), ("seed", seed, "int64")):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -192,18 +284,36 @@ def _sample_inputs(inputs: Any, limits: Limits) -> tuple[int, int]:
         raise HTTPError(413, f"n={n} exceeds the limit of {limits.max_batch} samples per request.")
     if n <= 0:
         raise HTTPError(400, f"n must be a positive integer. Received: n={n}")
-    return n, seed
+    label = None
+    if conditional:
+        value = inputs["label"]
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise HTTPError(
+                400,
+                "label must be a class name or index; the classes are "
+                f"{sampler.describe_classes()}. Received: {shown(value, 40)}",
+            )
+        try:
+            label = sampler.label_index(value)
+        except ValueError as error:  # names the classes; no server path (label is given)
+            raise HTTPError(400, str(error)) from None
+    return n, seed, label
 
 
-def _run_in_chunks(sampler: Sampler, z: np.ndarray, rows: int, sample: bool) -> np.ndarray:
-    """``generate(z)``, or ``sample``'s output for the latents ``z``, ``rows`` rows a run.
+def _run_in_chunks(
+    sampler: Sampler, z: np.ndarray, labels: np.ndarray | None, rows: int, sample: bool
+) -> np.ndarray:
+    """``generate(z, labels)``, or ``sample``'s output for the latents ``z``, ``rows`` rows a run.
 
     Each chunk is written into one preallocated result, so the working memory is one run's.
     """
     dtype = sampler.sample_dtype if sample else np.dtype(np.float32)
     out = np.empty((len(z), *sampler.image_shape), dtype)
     for start in range(0, len(z), rows):
-        images = sampler.generate(z[start : start + rows])
+        if labels is None:
+            images = sampler.generate(z[start : start + rows])
+        else:
+            images = sampler.generate(z[start : start + rows], labels=labels[start : start + rows])
         if sample and dtype == np.uint8:
             images = to_uint8(images)
         out[start : start + rows] = images
@@ -229,6 +339,15 @@ def _tensor_info(name: str, dtype: str, dims: Sequence[int]) -> dict[str, Any]:
 def signature_def(sampler: Sampler) -> dict[str, Any]:
     """Both signatures in the JSON form of TF Serving's ``GetModelMetadataResponse``.
 
+    A class-conditional model's signatures list the label inputs: ``labels`` (``DT_INT32``
+    ``[-1]``) of ``serving_default`` and ``label`` (``DT_INT32`` scalar) of ``sample``.
+
+    Args:
+        sampler: the served version's ``Sampler``.
+
+    Returns:
+        ``{"serving_default": {...}, "sample": {...}}``.
+
     Example:
         >>> signature_def(sampler)["sample"]["inputs"]["n"]["dtype"]  # doctest: +SKIP
         'DT_INT32'
@@ -236,19 +355,24 @@ def signature_def(sampler: Sampler) -> dict[str, Any]:
     images = [-1, *sampler.image_shape]
     sample_dtype = "DT_UINT8" if sampler.sample_dtype == np.uint8 else "DT_FLOAT"
     method = "tensorflow/serving/predict"
+    generate_inputs = {
+        "z": _tensor_info("serving_default_z:0", "DT_FLOAT", [-1, sampler.latent_dim])
+    }
+    sample_inputs = {
+        "n": _tensor_info("sample_n:0", "DT_INT32", []),
+        "seed": _tensor_info("sample_seed:0", "DT_INT64", []),
+    }
+    if sampler.conditional:
+        generate_inputs["labels"] = _tensor_info("serving_default_labels:0", "DT_INT32", [-1])
+        sample_inputs["label"] = _tensor_info("sample_label:0", "DT_INT32", [])
     return {
         "serving_default": {
-            "inputs": {
-                "z": _tensor_info("serving_default_z:0", "DT_FLOAT", [-1, sampler.latent_dim])
-            },
+            "inputs": generate_inputs,
             "outputs": {"images": _tensor_info("StatefulPartitionedCall:0", "DT_FLOAT", images)},
             "method_name": method,
         },
         "sample": {
-            "inputs": {
-                "n": _tensor_info("sample_n:0", "DT_INT32", []),
-                "seed": _tensor_info("sample_seed:0", "DT_INT64", []),
-            },
+            "inputs": sample_inputs,
             "outputs": {
                 "images": _tensor_info("StatefulPartitionedCall_1:0", sample_dtype, images)
             },

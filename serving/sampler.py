@@ -13,6 +13,11 @@ loading one onnxruntime session only. Nothing here imports TensorFlow or Keras.
 * a version directory holding ``model.onnx`` (and ``assets/keras_gan.json``), or
 * a model base path: its highest numeric version directory that holds ``model.onnx``.
 
+A class-conditional export (``model.onnx`` with the inputs ``z`` and ``labels``, and
+``num_classes`` and ``class_names`` in its metadata) takes a class: ``sample(n, seed,
+label="sneaker")`` (a name, compared without regard to case, or an index) generates ``n`` images
+of that class from the same ``z`` as ``sample(n, seed)`` draws for any other class.
+
 Example:
     >>> from keras_gan.serving import Sampler
     >>> sampler = Sampler("runs/dcgan/export")  # doctest: +SKIP
@@ -20,6 +25,8 @@ Example:
     >>> images.shape, images.dtype  # doctest: +SKIP
     ((64, 28, 28, 1), dtype('uint8'))
     >>> sampler.save_grid(images, "grid.png")  # doctest: +SKIP
+    >>> Sampler("runs/cgan/export").sample(16, seed=0, label="sneaker").shape  # doctest: +SKIP
+    (16, 28, 28, 1)
 """
 
 from __future__ import annotations
@@ -171,6 +178,17 @@ def resolve_model_path(path: str | os.PathLike) -> ModelFiles:
     )
 
 
+def shown_value(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters, for error messages.
+
+    Example:
+        >>> shown_value([1] * 50, limit=10)
+        '[1, 1, ...'
+    """
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _numeric(directory: Path) -> int | None:
     name = directory.name
     return int(name) if name.isascii() and name.isdigit() else None
@@ -190,6 +208,9 @@ class Sampler:
     Attributes:
         latent_dim: length of each latent vector ``z``.
         image_shape: shape of one generated sample, e.g. ``(28, 28, 1)``.
+        num_classes: number of classes of a class-conditional export; None when unconditional.
+        class_names: the classes' names (``"0"``, ``"1"``, ... when the metadata has none);
+            None when unconditional.
         metadata: the export's metadata (``assets/keras_gan.json`` or the ONNX file's
             ``metadata_props``); ``{}`` for a foreign ONNX file.
         version: numeric version of the loaded directory, or None.
@@ -230,15 +251,25 @@ class Sampler:
         except Exception as error:
             raise ValueError(f"onnxruntime cannot load {self.files.onnx}: {error}") from error
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        if len(inputs) != 1 or len(outputs) != 1 or len(inputs[0].shape) != 2:
-            described = [(i.name, i.shape) for i in inputs]
+        labelled = len(inputs) == 2 and len(inputs[1].shape) == 1
+        if (
+            len(inputs) not in (1, 2)
+            or len(outputs) != 1
+            or len(inputs[0].shape) != 2
+            or (len(inputs) == 2 and not (labelled and inputs[1].type == "tensor(int32)"))
+        ):
+            described = [(i.name, i.type, i.shape) for i in inputs]
             raise ValueError(
-                f"{self.files.onnx} is not a z -> images generator: expected one input "
-                f"[N, latent_dim] and one output. Received: inputs {described}, "
-                f"{len(outputs)} outputs"
+                f"{self.files.onnx} is not a z -> images generator: expected the input "
+                "[N, latent_dim] (and, for a conditional generator, int32 labels [N]) and one "
+                f"output. Received: inputs {described}, {len(outputs)} outputs"
             )
         self._input_name, self._output_name = inputs[0].name, outputs[0].name
+        self._labels_name: str | None = inputs[1].name if labelled else None
         self.metadata: dict[str, Any] = self._read_metadata()
+        self.num_classes: int | None = None
+        self.class_names: tuple[str, ...] | None = None
+        self._read_classes()
         declared_dim = inputs[0].shape[1]
         latent_dim = self.metadata.get("latent_dim", declared_dim)
         if not isinstance(latent_dim, int) or (
@@ -262,6 +293,148 @@ class Sampler:
                 f"{self.files.onnx} was exported with the latent recipe {recipe!r}; this "
                 f"sampler implements {RECIPE!r}."
             )
+
+    def _read_classes(self) -> None:
+        """``num_classes`` and ``class_names`` from the metadata, checked against the inputs."""
+        num_classes = self.metadata.get("num_classes")
+        if self._labels_name is None:
+            if num_classes is not None:
+                raise ValueError(
+                    f"{self.files.onnx}: the metadata says num_classes={num_classes!r} but the "
+                    "model takes no labels (its only input is z)."
+                )
+            return
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(
+                f"{self.files.onnx} takes labels but its metadata has no positive integer "
+                f"num_classes. Received: num_classes={num_classes!r}"
+            )
+        names = self.metadata.get("class_names")
+        if names is None:
+            names = [str(i) for i in range(num_classes)]
+        if (
+            not isinstance(names, list)
+            or len(names) != num_classes
+            or not all(isinstance(name, str) and name for name in names)
+            or len({name.casefold() for name in names}) != num_classes
+        ):
+            raise ValueError(
+                f"{self.files.onnx}: the metadata class_names must be {num_classes} distinct "
+                f"non-empty strings (ignoring case). Received: class_names={names!r}"
+            )
+        self.num_classes, self.class_names = num_classes, tuple(names)
+        self._by_name = {name.casefold(): index for index, name in enumerate(names)}
+
+    @property
+    def conditional(self) -> bool:
+        """True for a class-conditional export (``model.onnx`` takes ``z`` and ``labels``).
+
+        Example:
+            >>> Sampler("runs/cgan/export").conditional  # doctest: +SKIP
+            True
+        """
+        return self._labels_name is not None
+
+    def describe_classes(self) -> str:
+        """The classes as ``index name`` pairs, for messages: ``"0 top, 1 trouser, ..."``.
+
+        Returns:
+            The text; ``"none (unconditional)"`` for an unconditional export.
+
+        Example:
+            >>> Sampler("runs/cgan/export").describe_classes()[:16]  # doctest: +SKIP
+            '0 top, 1 trouser'
+        """
+        if self.class_names is None:
+            return "none (unconditional)"
+        return ", ".join(f"{index} {name}" for index, name in enumerate(self.class_names))
+
+    def label_index(self, label: int | str | None) -> int:
+        """The class index of ``label``: a class name (compared without regard to case) or an
+        index in ``[0, num_classes)``; a string of digits that is no class name is an index.
+
+        Args:
+            label: a class name or index.
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: ``label`` is missing for a conditional export, given for an
+                unconditional one, or names no class; the message lists the classes.
+
+        Example:
+            >>> Sampler("runs/cgan/export").label_index("Sneaker")  # doctest: +SKIP
+            7
+        """
+        if self.class_names is None:
+            raise ValueError(
+                f"{self.files.onnx} is an unconditional generator: it takes no label. "
+                f"Received: label={label!r}"
+            )
+        count = len(self.class_names)
+        expected = (
+            f"a class name or an index in [0, {count}); the classes are {self.describe_classes()}"
+        )
+        if label is None:
+            raise ValueError(
+                f"{self.files.onnx} is a class-conditional generator: pass a label, {expected}."
+            )
+        if isinstance(label, str):
+            index = self._by_name.get(label.strip().casefold())
+            if index is not None:
+                return index
+            text = label.strip()
+            if not (text.isascii() and text.isdigit()):
+                raise ValueError(f"Unknown class {label!r}: expected {expected}.")
+            label = int(text)
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+            raise ValueError(f"label must be {expected}. Received: label={label!r}")
+        if not 0 <= label < count:
+            raise ValueError(f"Class index {int(label)} is out of range: expected {expected}.")
+        return int(label)
+
+    def labels_array(self, labels: Any, rows: int) -> np.ndarray | None:
+        """The int32 labels of ``rows`` rows: one label (name or index) for all, or one per row.
+
+        Args:
+            labels: None (unconditional exports only), a class name or index for every row,
+                or a sequence of ``rows`` class indices.
+            rows: the number of rows of ``z``.
+
+        Returns:
+            int32 array ``(rows,)``, or None for an unconditional export.
+
+        Raises:
+            ValueError: labels missing, given to an unconditional export, of the wrong
+                length, or outside ``[0, num_classes)``; the message lists the classes.
+
+        Example:
+            >>> sampler.labels_array("sneaker", 3)  # doctest: +SKIP
+            array([7, 7, 7], dtype=int32)
+        """
+        if self.class_names is None:
+            if labels is not None:
+                raise ValueError(
+                    f"{self.files.onnx} is an unconditional generator: it takes no labels. "
+                    f"Received: labels={shown_value(labels)}"
+                )
+            return None
+        if labels is None or isinstance(labels, (str, int, np.integer)):
+            return np.full((rows,), self.label_index(labels), np.int32)
+        array = np.asarray(labels)
+        if array.dtype.kind not in "iu" or array.shape != (rows,):
+            raise ValueError(
+                f"labels must be one class or {rows} integer class indices (one per row of "
+                f"z). Received: {array.dtype} array of shape {tuple(array.shape)}"
+            )
+        bad = (array < 0) | (array >= len(self.class_names))
+        if bad.any():
+            raise ValueError(
+                f"Class index {int(array[bad][0])} is out of range: expected indices in "
+                f"[0, {len(self.class_names)}); the classes are {self.describe_classes()}."
+            )
+        return array.astype(np.int32)
 
     def _read_metadata(self) -> dict[str, Any]:
         text = self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
@@ -300,22 +473,30 @@ class Sampler:
         default = "uint8" if len(self.image_shape) >= 2 else "float32"
         return np.dtype(self.metadata.get("sample_dtype", default))
 
-    def generate(self, z: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Run the generator on latent vectors.
+    def generate(
+        self, z: np.ndarray, labels: Any = None, batch_size: int | None = None
+    ) -> np.ndarray:
+        """Run the generator on latent vectors (and, for a conditional export, labels).
 
         Args:
             z: array ``(N, latent_dim)`` of finite numbers (cast to float32).
+            labels: for a conditional export, a class name or index for every row, or ``N``
+                class indices; None for an unconditional one.
             batch_size: run in chunks of this many rows (None: one run).
 
         Returns:
             float32 array ``(N, *image_shape)``, nominally in [-1, 1].
 
         Raises:
-            ValueError: ``z`` has the wrong shape or holds NaN or infinity.
+            ValueError: ``z`` has the wrong shape or holds NaN or infinity; labels are
+                missing, unknown or out of range (the message lists the classes), or given
+                to an unconditional export.
 
         Example:
             >>> sampler.generate(np.zeros((4, sampler.latent_dim))).shape  # doctest: +SKIP
             (4, 28, 28, 1)
+            >>> conditional.generate(np.zeros((2, 4)), labels=[0, 7]).shape  # doctest: +SKIP
+            (2, 28, 28, 1)
         """
         z = np.asarray(z)
         if z.dtype.kind not in "iuf":
@@ -327,13 +508,20 @@ class Sampler:
         z = z.astype(np.float32, copy=False)
         if not np.isfinite(z).all():
             raise ValueError("z must be finite. Received: NaN or infinity in z")
+        label_rows = self.labels_array(labels, z.shape[0])
         if z.shape[0] == 0:
             return np.zeros((0, *self.image_shape), np.float32)
         check_positive_int(batch_size, "batch_size", allow_none=True)
         step = batch_size or z.shape[0]
+
+        def feed(start: int) -> dict[str, np.ndarray]:
+            rows = {self._input_name: z[start : start + step]}
+            if label_rows is not None:
+                rows[self._labels_name] = label_rows[start : start + step]
+            return rows
+
         parts = [
-            self._session.run([self._output_name], {self._input_name: z[i : i + step]})[0]
-            for i in range(0, z.shape[0], step)
+            self._session.run([self._output_name], feed(i))[0] for i in range(0, z.shape[0], step)
         ]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return out.reshape((z.shape[0], *self.image_shape)).astype(np.float32, copy=False)
@@ -347,25 +535,46 @@ class Sampler:
         """
         return latent(n, seed, self.latent_dim)
 
-    def sample(self, n: int, seed: int | None = None, batch_size: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        n: int,
+        seed: int | None = None,
+        label: int | str | None = None,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
         """Draw ``n`` samples; the same ``(n, seed)`` gives the SavedModel's ``sample`` output.
 
         Args:
             n: number of samples, >= 0.
             seed: signed 64-bit seed; None draws a fresh random seed.
+            label: for a class-conditional export (required there), the class of every
+                sample: a class name (compared without regard to case) or an index in
+                ``[0, num_classes)``. An unconditional export refuses it.
             batch_size: run the generator in chunks of this many rows (None: one run).
 
         Returns:
             uint8 array ``(n, *image_shape)`` for images (``round_half_to_even((clip(x, -1,
             1) + 1) * 127.5)``), or float32 values for flat outputs.
 
+        Raises:
+            ValueError: ``label`` missing, unknown or out of range (the message lists the
+                classes), or given to an unconditional export.
+
         Example:
             >>> sampler.sample(8, seed=0).dtype  # doctest: +SKIP
             dtype('uint8')
+            >>> conditional.sample(16, seed=0, label="sneaker").shape  # doctest: +SKIP
+            (16, 28, 28, 1)
         """
+        unlabelled = self.class_names is None and label is None
+        index = None if unlabelled else self.label_index(label)  # checked before any work
         if seed is None:
             seed = secrets.randbits(63)
-        images = self.generate(latent(n, seed, self.latent_dim), batch_size=batch_size)
+        z = latent(n, seed, self.latent_dim)
+        if index is None:  # an unconditional export: generate(z) as before labels existed
+            images = self.generate(z, batch_size=batch_size)
+        else:
+            images = self.generate(z, labels=index, batch_size=batch_size)
         if self.sample_dtype == np.uint8:
             return _images.to_uint8(images)
         return images
@@ -394,5 +603,7 @@ class Sampler:
     def __repr__(self) -> str:
         return (
             f"Sampler({str(self.files.onnx)!r}, latent_dim={self.latent_dim}, "
-            f"image_shape={self.image_shape}, version={self.version})"
+            f"image_shape={self.image_shape}, version={self.version}"
+            + ("" if self.num_classes is None else f", num_classes={self.num_classes}")
+            + ")"
         )

@@ -137,8 +137,8 @@ def validate_sampler(sampler: Sampler) -> None:
 
     The metadata ``image_shape`` must equal the ONNX output's declared dimensions, the output
     must be float32, ``sample_dtype`` must be uint8 or float32, and a two-row warm-up (``z``
-    of ``sample(2, seed=0)``) must return finite float32 ``(2, *image_shape)`` and
-    ``sample`` the declared dtype.
+    of ``sample(2, seed=0)``, with the first and the last class for a conditional export) must
+    return finite float32 ``(2, *image_shape)`` and ``sample`` the declared dtype.
 
     Raises:
         ValueError: what disagrees, with the values found and expected.
@@ -168,7 +168,11 @@ def validate_sampler(sampler: Sampler) -> None:
     if dtype not in (np.dtype(np.uint8), np.dtype(np.float32)):
         raise ValueError(f"the metadata sample_dtype is {dtype}; expected uint8 or float32")
     z = sampler.latent(2, seed=0)
-    raw = session.run([output.name], {session.get_inputs()[0].name: z})[0]
+    inputs = session.get_inputs()
+    feed = {inputs[0].name: z}
+    if sampler.conditional:  # the first and the last class
+        feed[inputs[1].name] = np.array([0, sampler.num_classes - 1], np.int32)
+    raw = session.run([output.name], feed)[0]
     if raw.shape != (2, *shape) or raw.dtype != np.float32:
         raise ValueError(
             f"the warm-up returned {raw.dtype} of shape {list(raw.shape)}; expected float32 of "
@@ -176,7 +180,7 @@ def validate_sampler(sampler: Sampler) -> None:
         )
     if not np.isfinite(raw).all():
         raise ValueError("the warm-up returned NaN or infinity")
-    sample = sampler.sample(2, seed=0)
+    sample = sampler.sample(2, seed=0, label=0 if sampler.conditional else None)
     if sample.shape != (2, *shape) or sample.dtype != dtype:
         raise ValueError(
             f"the warm-up sample is {sample.dtype} {list(sample.shape)}; expected {dtype} "
@@ -415,6 +419,9 @@ class ModelSource:
     def load_status(self) -> list[dict[str, Any]]:
         """Per version: state, sha256 of the files, when loaded or failed, the error.
 
+        The served version of a class-conditional model also lists its ``num_classes`` and
+        ``class_names``.
+
         Example:
             >>> source.load_status()[0]["loaded_at"]  # doctest: +SKIP
             '2026-12-03T14:05:00.120Z'
@@ -422,14 +429,17 @@ class ModelSource:
         served, failed = self._served, self._failed
         entries = []
         if served is not None:
-            entries.append(
-                {
-                    "version": str(served.version),
-                    "state": "AVAILABLE",
-                    "sha256": served.sha256,
-                    "loaded_at": _timestamp(served.loaded_at),
-                }
-            )
+            entry: dict[str, Any] = {
+                "version": str(served.version),
+                "state": "AVAILABLE",
+                "sha256": served.sha256,
+                "loaded_at": _timestamp(served.loaded_at),
+            }
+            sampler = served.sampler
+            if sampler.conditional:
+                entry["num_classes"] = sampler.num_classes
+                entry["class_names"] = list(sampler.class_names)
+            entries.append(entry)
         for version, failure in sorted(failed.items(), reverse=True):
             entries.append(
                 {

@@ -3,9 +3,13 @@
 This path imports neither TensorFlow nor Keras (only numpy and onnxruntime), so it runs on a
 serving host with the base install.
 
+A class-conditional export takes ``--label``: a class name (compared without regard to
+case) or an index.
+
 Example:
     $ keras-gan sample runs/dcgan/export -n 64 --seed 0 --out grid.png
     $ keras-gan sample models/dcgan/3/model.onnx -n 1000 --out samples.npy
+    $ keras-gan sample runs/cgan/export --label sneaker -n 16 --out sneakers.png
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, help="run the generator in chunks of this many samples"
     )
+    parser.add_argument(
+        "--label",
+        help="the class of every sample, a name or an index (class-conditional exports only)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,7 +82,14 @@ def run(args: argparse.Namespace) -> int:
         sampler = Sampler(args.model)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
-    samples = sampler.sample(args.num, seed=seed, batch_size=args.batch_size)
+    label = None
+    if args.label is not None or sampler.conditional:
+        try:
+            label = sampler.label_index(args.label)
+        except ValueError as error:
+            hint = " Use --label NAME or --label INDEX." if args.label is None else ""
+            raise CommandError(f"{error}{hint}") from None
+    samples = sampler.sample(args.num, seed=seed, label=label, batch_size=args.batch_size)
     if out.suffix.lower() == ".npy":
         import io
 
@@ -89,5 +104,9 @@ def run(args: argparse.Namespace) -> int:
             )
         sampler.save_grid(samples, out, columns=args.columns)
     shape = "x".join(str(d) for d in sampler.image_shape)
-    print(f"wrote {out}: {args.num} samples of {shape} from {sampler.files.onnx} (seed {seed})")
+    of_class = "" if label is None else f" of class {sampler.class_names[label]!r} ({label})"
+    print(
+        f"wrote {out}: {args.num} samples{of_class} of {shape} from {sampler.files.onnx} "
+        f"(seed {seed})"
+    )
     return 0

@@ -139,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
         version, sampler = source.current()
         print(f"serving model {name!r} version {version} ({sampler.files.onnx})")
         print(f"  {url}/v1/models/{name}")
+        if sampler.conditional:
+            print(f"  classes: {sampler.describe_classes()}")
     print(f"listening on {url} (Ctrl-C to stop)", flush=True)
     sys.stdout.flush()
     try:

@@ -1,11 +1,11 @@
 """The import rules of the package: arrows point one way, and the light packages stay light.
 
 The layers, bottom to top (``docs/architecture.md``): the dependency-free helpers
-(``_atomic``, ``_checks``, ``_lazy``), ``serving`` and ``metrics`` (numpy only); ``data``, ``networks``,
-``losses``, ``distribute``, ``plotting``, ``mixture``; ``callbacks``; ``models``; ``export``
-(takes any ``keras.Model``, never ``models``); ``runs`` and ``evaluation``; ``cli`` on top. Each
-test reads the source with ``ast`` (every import, also those inside functions) or imports a
-package in a fresh interpreter.
+(``_atomic``, ``_checks``, ``_lazy``), ``serving`` and ``metrics`` (numpy only); ``data``,
+``networks``, ``losses``, ``distribute``, ``plotting``, ``mixture``; ``callbacks``; ``models``;
+``export`` (takes any ``keras.Model``, never ``models``); ``runs`` and ``evaluation``; ``cli``
+on top. Each test reads the source with ``ast`` (every import, also those inside functions) or
+imports a package in a fresh interpreter.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from keras_gan._lazy import lazy_exports
 
-
 _EXPORTS = {
     "train": ".training",
     "TrainedRun": ".directory",

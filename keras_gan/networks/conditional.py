@@ -119,11 +119,6 @@ def conditional_generator(
         raise TypeError(
             f"generator must be a keras.Model or a builder. Received: generator={generator!r}"
         )
-    if base.name == name:
-        raise ValueError(
-            f"the base generator needs a name other than the conditional model's ({name!r}). "
-            f"Received: a base generator named {base.name!r}"
-        )
     z = keras.Input((latent_dim,), name=GENERATOR_INPUTS[0])
     labels = _labels_input()
     embedded = keras.layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)

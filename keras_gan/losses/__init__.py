@@ -3,7 +3,9 @@
 Pairs (select by name with ``gan.compile(loss="...")`` or pass an instance):
 ``minimax`` (Goodfellow 2014), ``non_saturating`` (the default), ``wasserstein`` (Arjovsky 2017),
 ``hinge`` (Lim & Ye 2017), ``least_squares`` (Mao 2017). Penalties: :class:`GradientPenalty`
-(Gulrajani 2017), :class:`R1Penalty` (Mescheder 2018). Constraint: :class:`WeightClip` (WGAN).
+(Gulrajani 2017), :class:`R1Penalty` (Mescheder 2018). ACGAN's classification terms:
+:func:`acgan_discriminator_loss`, :func:`acgan_generator_loss` (Odena 2017).
+Constraint: :class:`WeightClip` (WGAN).
 Each kind has one :class:`~keras_gan.losses.registry.Registry` (``LOSSES``, ``PENALTIES``,
 ``CONSTRAINTS``) that :func:`get`, :func:`get_penalty` and :func:`get_constraint` read.
 
@@ -13,6 +15,11 @@ Example:
     (WassersteinLoss(), GradientPenalty(weight=10.0))
 """
 
+from .auxiliary import (
+    acgan_discriminator_loss,
+    acgan_generator_loss,
+    auxiliary_classifier_loss,
+)
 from .base import LOSSES, AdversarialLoss, available, get, reduce_per_sample, replica_slice
 from .constraints import CONSTRAINTS, WeightClip, get_constraint
 from .hinge import HingeLoss, hinge_discriminator_loss, hinge_generator_loss
@@ -50,6 +57,9 @@ __all__ = [
     "Registry",
     "WassersteinLoss",
     "WeightClip",
+    "acgan_discriminator_loss",
+    "acgan_generator_loss",
+    "auxiliary_classifier_loss",
     "available",
     "get",
     "get_constraint",

@@ -1,9 +1,10 @@
 """Discriminator regularisers added to the critic's loss: the WGAN-GP gradient penalty and R1.
 
 A penalty is called inside the critic's gradient tape with the critic and the real and fake
-batches and returns a PER-SAMPLE penalty (already multiplied by its weight), reduced like the
-losses (see :mod:`keras_gan.losses.base`). Randomness comes from a stateless seed the model
-passes in, so the penalty is deterministic under ``tf.function`` and identical across restarts.
+batches (and, for a class-conditional critic, the labels it is called with, held fixed) and
+returns a PER-SAMPLE penalty (already multiplied by its weight), reduced like the losses (see
+:mod:`keras_gan.losses.base`). Randomness comes from a stateless seed the model passes in, so
+the penalty is deterministic under ``tf.function`` and identical across restarts.
 
 Example:
     >>> penalty = GradientPenalty(weight=10.0)
@@ -33,9 +34,16 @@ _NORM_EPSILON = 1e-12
 
 
 def gradient_norm(
-    discriminator: keras.Model, inputs: tf.Tensor, training: bool = True
+    discriminator: keras.Model,
+    inputs: tf.Tensor,
+    training: bool = True,
+    labels: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Per-sample L2 norm of ``d D(x) / d x`` over all non-batch axes, safe at zero, in float32.
+
+    With ``labels`` the discriminator is called as ``D([x, labels])`` (a class-conditional
+    critic; the labels are constants). A discriminator returning several outputs (ACGAN's
+    ``[logits, class_logits]``) is differentiated through its first, the adversarial one.
 
     Example:
         >>> critic = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -47,14 +55,19 @@ def gradient_norm(
     inputs = tf.cast(inputs, tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(inputs)
-        outputs = tf.cast(discriminator(inputs, training=training), tf.float32)
+        outputs = discriminator(inputs if labels is None else [inputs, labels], training=training)
+        if isinstance(outputs, list | tuple):
+            outputs = outputs[0]
+        outputs = tf.cast(outputs, tf.float32)
     grads = tf.cast(tape.gradient(outputs, inputs), tf.float32)
     axes = list(range(1, len(inputs.shape)))
     return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + _NORM_EPSILON)
 
 
 class Penalty:
-    """Base class: ``penalty(discriminator, real, fake, seed)`` -> weighted per-sample values.
+    """Base class: ``penalty(discriminator, real, fake, seed, labels=None)`` -> weighted
+    per-sample values. ``labels`` (the real rows' labels) are passed with a discriminator that
+    takes ``[samples, labels]``, and the penalty calls it with them unchanged.
 
     A concrete penalty declares ``name`` (and ``aliases``) and is registered with the
     ``@PENALTIES.register`` decorator, so ``penalty="name"`` selects it.
@@ -74,7 +87,12 @@ class Penalty:
         """Raise when the discriminator's layers make this penalty wrong (none by default)."""
 
     def __call__(
-        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+        self,
+        discriminator: keras.Model,
+        real: tf.Tensor,
+        fake: tf.Tensor,
+        seed: tf.Tensor,
+        labels: tf.Tensor | None = None,
     ) -> tf.Tensor:
         raise NotImplementedError
 
@@ -108,7 +126,8 @@ class GradientPenalty(Penalty):
 
     ``weight * (||grad_x f(x_hat)||_2 - 1)^2`` with ``x_hat = a x + (1 - a) G(z)`` and ``a``
     drawn uniform in [0, 1] ONCE PER SAMPLE (broadcast over the sample's features); the norm runs
-    over all non-batch axes. Batch norm in the critic mixes samples and invalidates the
+    over all non-batch axes. A class-conditional critic scores each interpolate with the label
+    of its real sample (``labels``). Batch norm in the critic mixes samples and invalidates the
     per-sample penalty, so a critic with a BatchNormalization layer is rejected (use layer norm).
 
     Args:
@@ -142,7 +161,12 @@ class GradientPenalty(Penalty):
             )
 
     def __call__(
-        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+        self,
+        discriminator: keras.Model,
+        real: tf.Tensor,
+        fake: tf.Tensor,
+        seed: tf.Tensor,
+        labels: tf.Tensor | None = None,
     ) -> tf.Tensor:
         real = tf.convert_to_tensor(real)
         fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
@@ -154,7 +178,7 @@ class GradientPenalty(Penalty):
             tf.shape(real)[0],
         )
         interpolates = alpha * real + (1.0 - alpha) * fake
-        norm = gradient_norm(discriminator, interpolates)
+        norm = gradient_norm(discriminator, interpolates, labels=labels)
         return self.weight * tf.square(norm - 1.0)
 
 
@@ -174,9 +198,14 @@ class R1Penalty(Penalty):
     name = "r1"
 
     def __call__(
-        self, discriminator: keras.Model, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor
+        self,
+        discriminator: keras.Model,
+        real: tf.Tensor,
+        fake: tf.Tensor,
+        seed: tf.Tensor,
+        labels: tf.Tensor | None = None,
     ) -> tf.Tensor:
-        norm = gradient_norm(discriminator, tf.convert_to_tensor(real))
+        norm = gradient_norm(discriminator, tf.convert_to_tensor(real), labels=labels)
         return 0.5 * self.weight * tf.square(norm)
 
 

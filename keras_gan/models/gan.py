@@ -22,16 +22,24 @@ takes effect when the step is traced (once), and on every step with ``run_eagerl
 always restored, and the gradient of the generator update is taken with respect to generator
 variables only.
 
+Class-conditional generation: with ``num_classes`` the batches are ``(images, labels)``, the
+generator is called ``G([z, labels])`` on fake labels drawn uniformly over the classes, and the
+discriminator ``D([x, labels])`` when it takes labels (the projection discriminator of
+:func:`keras_gan.networks.projection_discriminator`). A discriminator with two outputs
+``[logits, class_logits]`` (ACGAN, :func:`keras_gan.networks.acgan_discriminator`) adds
+``auxiliary_weight`` times the classification terms of :mod:`keras_gan.losses.auxiliary` to
+both losses. The same ``train_step`` serves both; an unconditional GAN ignores labels.
+
 Distribution: per-sample losses are reduced by the GLOBAL batch size
-(:func:`keras_gan.losses.reduce_per_sample`), and the latent noise and penalty interpolation
-weights are stateless draws seeded by ``(seed, step)`` for the global batch, each replica keeping
-its slice (:func:`keras_gan.losses.replica_slice`): K steps on N replicas equal K steps on one
-device with the same global batch. The step counter is the generator optimizer's ``iterations``,
-so a run restored from a checkpoint (``BackupAndRestore``) draws the same noise as an
-uninterrupted one: there is no ``SeedGenerator`` state behind the noise to save. The networks'
-own stateful generators (the ``SeedGenerator`` of each dropout layer) ARE saved with the
-weights (:meth:`GAN.save_own_variables`), which Keras does not do by itself, so a restored run
-also draws the same dropout masks. See :mod:`keras_gan.distribute` and ``docs/distributed.md``.
+(:func:`keras_gan.losses.reduce_per_sample`), and the latent noise, the penalty interpolation
+weights and the fake labels are stateless draws seeded by ``(seed, step)`` for the global batch,
+each replica keeping its slice (:func:`keras_gan.losses.replica_slice`): K steps on N replicas equal
+K steps on one device with the same global batch. The step counter is the generator optimizer's
+``iterations``, so a run restored from a checkpoint (``BackupAndRestore``) draws the same noise as
+an uninterrupted one: there is no ``SeedGenerator`` state behind the noise to save. The networks'
+own stateful generators (the ``SeedGenerator`` of each dropout layer) ARE saved with the weights
+(:meth:`GAN.save_own_variables`), which Keras does not do by itself, so a restored run also draws
+the same dropout masks. See :mod:`keras_gan.distribute` and ``docs/distributed.md``.
 
 Example:
     >>> from keras_gan.networks import dcgan_discriminator, dcgan_generator
@@ -48,6 +56,7 @@ Example:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -65,6 +74,8 @@ from keras_gan.losses import (
     AdversarialLoss,
     Penalty,
     WeightClip,
+    acgan_discriminator_loss,
+    acgan_generator_loss,
     get_constraint,
     get_penalty,
     reduce_per_sample,
@@ -76,12 +87,38 @@ from keras_gan.serving.latent import latent as latent_recipe
 _STREAMS = 64
 _LATENT_STREAM = 0
 _PENALTY_STREAM = 1  # + critic step index
+_LABEL_STREAM = _STREAMS - 1  # the fake labels of a conditional GAN
 
 
 def _check_model(value: Any, name: str) -> keras.Model:
     if not isinstance(value, keras.layers.Layer):
         raise TypeError(f"{name} must be a keras.Model. Received: {name}={value!r}")
     return value
+
+
+def _count(model: keras.Model, what: str) -> int:
+    """Inputs or outputs of a functional model (1 for a model that does not declare them)."""
+    try:
+        tensors = getattr(model, what)
+    except (AttributeError, ValueError):
+        return 1
+    return len(tensors) if isinstance(tensors, list | tuple) else 1
+
+
+def _check_class_names(names: Any, num_classes: int | None) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if num_classes is None:
+        raise ValueError(f"class_names need num_classes. Received: class_names={names!r}")
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"class_names must be a sequence of strings. Received: {names!r}")
+    names = tuple(names)
+    if len(names) != num_classes:
+        raise ValueError(
+            f"class_names must hold num_classes={num_classes} names. Received: "
+            f"{len(names)} names {names!r}"
+        )
+    return names
 
 
 def _input_dim(generator: keras.Model) -> int | None:
@@ -115,6 +152,14 @@ class GAN(keras.Model):
             use. None disables it.
         seed: seed of the latent noise and penalty draws; a random one when None (stored in
             the config, so a reloaded model continues the same streams).
+        num_classes: number of classes of a class-conditional GAN (None: unconditional). The
+            generator then takes ``[z, labels]`` (see
+            :func:`~keras_gan.networks.conditional_generator`), the batches are
+            ``(images, labels)`` with int labels in ``[0, num_classes)``, and the discriminator
+            takes ``[images, labels]`` when it has two inputs.
+        class_names: the classes' names (``num_classes`` strings), kept for sampling by name.
+        auxiliary_weight: weight of ACGAN's classification terms; 1.0 by default when the
+            discriminator returns ``[logits, class_logits]``, and refused otherwise.
         **kwargs: ``keras.Model`` arguments such as ``name``.
 
     Example:
@@ -122,6 +167,14 @@ class GAN(keras.Model):
         >>> gan = GAN(mlp_generator(4, (8, 8, 1), hidden=(16,)), mlp_discriminator((8, 8, 1)))
         >>> gan.latent_dim
         4
+        >>> from keras_gan.networks import conditional_generator, projection_discriminator
+        >>> cgan = GAN(
+        ...     conditional_generator(lambda d: mlp_generator(d, (2,), hidden=(8,)), 3, 2),
+        ...     projection_discriminator(mlp_discriminator((2,), hidden=(8,)), 3),
+        ...     num_classes=3,
+        ... )
+        >>> cgan.generate(2, labels=[0, 2], seed=0).shape
+        (2, 2)
     """
 
     def __init__(
@@ -134,6 +187,9 @@ class GAN(keras.Model):
         constraint: str | float | WeightClip | dict[str, Any] | None = None,
         ema_decay: float | None = None,
         seed: int | None = None,
+        num_classes: int | None = None,
+        class_names: Any = None,
+        auxiliary_weight: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -154,6 +210,24 @@ class GAN(keras.Model):
                 f"({inferred}). Received: latent_dim={latent_dim!r}"
             )
         self.discriminator_steps = check_positive_int(discriminator_steps, "discriminator_steps")
+        self.num_classes = check_positive_int(num_classes, "num_classes", allow_none=True)
+        self.class_names = _check_class_names(class_names, self.num_classes)
+        self._check_conditional(generator, discriminator)
+        self._discriminator_takes_labels = _count(discriminator, "inputs") == 2
+        if _count(discriminator, "outputs") == 2:
+            if auxiliary_weight is None:
+                auxiliary_weight = 1.0
+            self.auxiliary_weight = check_in_interval(
+                auxiliary_weight, "auxiliary_weight", 0.0, float("inf"), include_low=True
+            )
+        elif auxiliary_weight is not None:
+            raise ValueError(
+                "auxiliary_weight weighs ACGAN's classification loss, but the discriminator "
+                f"{discriminator.name!r} has no class output (it returns one tensor). "
+                f"Received: auxiliary_weight={auxiliary_weight!r}"
+            )
+        else:
+            self.auxiliary_weight = None
         self.penalty = get_penalty(penalty)
         if self.penalty is not None:
             self.penalty.check_discriminator(discriminator)
@@ -176,11 +250,56 @@ class GAN(keras.Model):
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.distance_tracker = keras.metrics.Mean(name="w_distance")
         self.penalty_tracker = keras.metrics.Mean(name="penalty")
+        self.d_class_tracker = keras.metrics.Mean(name="d_class_loss")
+        self.g_class_tracker = keras.metrics.Mean(name="g_class_loss")
         self.loss_pair: AdversarialLoss = losses_lib.get("non_saturating")
         self.d_optimizer: keras.optimizers.Optimizer | None = None
         self.g_optimizer: keras.optimizers.Optimizer | None = None
         # The input is a latent vector, not a data batch: never let Keras probe-build with data.
         self.built = True
+
+    def _check_conditional(self, generator: keras.Model, discriminator: keras.Model) -> None:
+        """The networks' inputs and outputs must match ``num_classes``."""
+        g_inputs = _count(generator, "inputs")
+        d_inputs = _count(discriminator, "inputs")
+        d_outputs = _count(discriminator, "outputs")
+        if self.num_classes is None:
+            if g_inputs != 1 or d_inputs != 1 or d_outputs != 1:
+                raise ValueError(
+                    "a generator taking [z, labels], a discriminator taking [images, labels] or "
+                    "returning class logits needs num_classes. Received: num_classes=None with "
+                    f"{g_inputs} generator input(s), {d_inputs} discriminator input(s) and "
+                    f"{d_outputs} discriminator output(s)"
+                )
+            return
+        if g_inputs != 2:
+            raise ValueError(
+                f"a conditional GAN (num_classes={self.num_classes}) needs a generator taking "
+                "[z, labels] (see keras_gan.networks.conditional_generator). Received: a "
+                f"generator {generator.name!r} with {g_inputs} input(s)"
+            )
+        if d_inputs == 1 and d_outputs == 1:
+            raise ValueError(
+                f"a conditional GAN (num_classes={self.num_classes}) needs a discriminator that "
+                "takes [images, labels] (projection_discriminator) or returns class logits "
+                f"(acgan_discriminator). Received: {discriminator.name!r} with one input and "
+                "one output"
+            )
+        if d_inputs > 2 or d_outputs > 2:
+            raise ValueError(
+                "the discriminator must take images or [images, labels] and return logits or "
+                f"[logits, class_logits]. Received: {d_inputs} inputs and {d_outputs} outputs"
+            )
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the GAN generates by class (``num_classes`` is set).
+
+        Example:
+            >>> gan.conditional  # doctest: +SKIP
+            False
+        """
+        return self.num_classes is not None
 
     # ------------------------------------------------------------------ configuration
 
@@ -261,6 +380,9 @@ class GAN(keras.Model):
             "constraint": None if self.constraint is None else ser(self.constraint),
             "ema_decay": self.ema_decay,
             "seed": self.seed,
+            "num_classes": self.num_classes,
+            "class_names": None if self.class_names is None else list(self.class_names),
+            "auxiliary_weight": self.auxiliary_weight,
         }
         return {**base, **config}
 
@@ -362,7 +484,7 @@ class GAN(keras.Model):
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
         """The trackers Keras resets each epoch: d_loss, g_loss, d_real, d_fake (+ w_distance,
-        penalty when they apply)."""
+        penalty, d_class_loss and g_class_loss when they apply)."""
         trackers = [
             self.d_loss_tracker,
             self.g_loss_tracker,
@@ -373,6 +495,8 @@ class GAN(keras.Model):
             trackers.append(self.distance_tracker)
         if self.penalty is not None:
             trackers.append(self.penalty_tracker)
+        if self.auxiliary_weight is not None:
+            trackers += [self.d_class_tracker, self.g_class_tracker]
         return trackers
 
     @property
@@ -407,6 +531,32 @@ class GAN(keras.Model):
             lambda n: tf.random.stateless_normal([n, self.latent_dim], seed=seed), rows
         )
 
+    def _fake_labels(self, rows: tf.Tensor) -> tf.Tensor:
+        """Labels of the fakes: uniform over the classes, int32, this replica's slice."""
+        seed = self._seed(_LABEL_STREAM)
+        return replica_slice(
+            lambda n: tf.random.stateless_uniform(
+                [n], seed=seed, minval=0, maxval=self.num_classes, dtype=tf.int32
+            ),
+            rows,
+        )
+
+    def _generate(self, z: tf.Tensor, labels: tf.Tensor | None, training: bool) -> tf.Tensor:
+        if labels is None:
+            return self.generator(z, training=training)
+        return self.generator([z, labels], training=training)
+
+    def _discriminate(
+        self, x: tf.Tensor, labels: tf.Tensor | None, training: bool
+    ) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """The discriminator's float32 logits, and its class logits (None without them)."""
+        inputs = [x, labels] if self._discriminator_takes_labels else x
+        outputs = self.discriminator(inputs, training=training)
+        if self.auxiliary_weight is None:
+            return tf.cast(outputs, tf.float32), None
+        logits, class_logits = outputs
+        return tf.cast(logits, tf.float32), tf.cast(class_logits, tf.float32)
+
     # ------------------------------------------------------------------ training
 
     def _check_compiled(self) -> None:
@@ -414,13 +564,21 @@ class GAN(keras.Model):
             raise RuntimeError("call gan.compile(d_optimizer, g_optimizer, loss) before fit")
 
     def discriminator_update(
-        self, real: tf.Tensor, fake: tf.Tensor, penalty_seed: tf.Tensor
+        self,
+        real: tf.Tensor,
+        fake: tf.Tensor,
+        penalty_seed: tf.Tensor,
+        real_labels: tf.Tensor | None = None,
+        fake_labels: tf.Tensor | None = None,
     ) -> dict[str, tf.Tensor]:
         """One discriminator (critic) update on a real and a fake batch; returns batch means.
 
         The fakes are treated as constants. The constraint, if any, is applied right after.
         Outputs and losses are float32 whatever the networks compute in, and the loss is scaled
         by the optimizer (``scale_loss``: a no-op unless it is a ``LossScaleOptimizer``).
+        A conditional GAN passes the labels of both batches; the penalty scores its points with
+        the real labels (held fixed), and ACGAN's classification loss, times
+        ``auxiliary_weight``, joins the adversarial one (logged apart as ``d_class_loss``).
 
         Example:
             >>> stats = gan.discriminator_update(real, fake, tf.constant([0, 1]))  # doctest: +SKIP
@@ -428,14 +586,20 @@ class GAN(keras.Model):
         fake = tf.stop_gradient(fake)
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
-            real_out = tf.cast(self.discriminator(real, training=True), tf.float32)
-            fake_out = tf.cast(self.discriminator(fake, training=True), tf.float32)
+            real_out, real_classes = self._discriminate(real, real_labels, training=True)
+            fake_out, fake_classes = self._discriminate(fake, fake_labels, training=True)
             per_sample = self.loss_pair.discriminator_loss(real_out, fake_out)
             total = per_sample
-            penalty = None
+            penalty = class_loss = None
             if self.penalty is not None:
-                penalty = self.penalty(self.discriminator, real, fake, penalty_seed)
-                total = per_sample + penalty
+                labels = real_labels if self._discriminator_takes_labels else None
+                penalty = self.penalty(self.discriminator, real, fake, penalty_seed, labels=labels)
+                total = total + penalty
+            if real_classes is not None:
+                class_loss = acgan_discriminator_loss(
+                    real_classes, real_labels, fake_classes, fake_labels
+                )
+                total = total + self.auxiliary_weight * class_loss
             loss = reduce_per_sample(total)
             scaled = self.d_optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
@@ -451,12 +615,19 @@ class GAN(keras.Model):
         }
         if penalty is not None:
             stats["penalty"] = tf.reduce_mean(penalty)
+        if class_loss is not None:
+            stats["d_class_loss"] = tf.reduce_mean(class_loss)
         return stats
 
-    def generator_update(self, tape: tf.GradientTape, fake: tf.Tensor) -> tf.Tensor:
+    def generator_update(
+        self, tape: tf.GradientTape, fake: tf.Tensor, fake_labels: tf.Tensor | None = None
+    ) -> tf.Tensor:
         """The generator update on fakes produced under ``tape``, with the discriminator frozen.
 
-        Returns the batch mean of the generator loss.
+        Returns the batch mean of the generator loss (the adversarial term; ACGAN's
+        classification term, times ``auxiliary_weight``, is added to what is minimised and
+        tracked as ``g_class_loss``). ``fake_labels`` are the labels the fakes were generated
+        with (conditional GANs only).
 
         Example:
             >>> with tf.GradientTape() as tape:  # doctest: +SKIP
@@ -466,9 +637,14 @@ class GAN(keras.Model):
         self.discriminator.trainable = False
         try:
             with tape:
-                fake_out = tf.cast(self.discriminator(fake, training=True), tf.float32)
+                fake_out, fake_classes = self._discriminate(fake, fake_labels, training=True)
                 per_sample = self.loss_pair.generator_loss(fake_out)
-                loss = reduce_per_sample(per_sample)
+                total = per_sample
+                if fake_classes is not None:
+                    class_loss = acgan_generator_loss(fake_classes, fake_labels)
+                    total = total + self.auxiliary_weight * class_loss
+                    self.g_class_tracker.update_state(tf.reduce_mean(class_loss))
+                loss = reduce_per_sample(total)
                 scaled = self.g_optimizer.scale_loss(loss)
         finally:
             self.discriminator.trainable = True
@@ -526,20 +702,24 @@ class GAN(keras.Model):
         distribution strategy, which splits the first axis over replicas, gives each replica
         its share of every step's rows.
 
+        A conditional GAN takes ``(images, labels)`` batches: int labels of shape ``(rows,)``,
+        or ``(rows, steps)`` with fused steps (``labels[:, i]`` labels ``images[:, i]``).
+
         Example:
             >>> logs = gan.train_step(real_batch)  # doctest: +SKIP
             >>> sorted(logs)  # doctest: +SKIP
             ['d_fake', 'd_loss', 'd_real', 'g_loss']
         """
         self._check_compiled()
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        real = tf.convert_to_tensor(real)
+        real, labels = self._unpack(data)
         sample_shape = self.sample_shape
         if real.shape.rank == len(sample_shape) + 2 and tuple(real.shape[2:]) == sample_shape:
-            self._fused_steps(real)
+            self._check_labels_shape(labels, real, 2)
+            self._fused_steps(real, labels)
         elif real.shape.rank is not None and real.shape.rank >= len(sample_shape) + 1:
             # One step; Keras also accepts a trailing axis of size 1, e.g. (rows, 16, 16, 1, 1).
-            self._one_step(real)
+            self._check_labels_shape(labels, real, 1)
+            self._one_step(real, labels)
         else:
             shape = ", ".join(map(str, sample_shape))
             raise ValueError(
@@ -549,7 +729,37 @@ class GAN(keras.Model):
         # Scalars get a leading axis under MultiWorkerMirroredStrategy (tensorflow#72388).
         return scalar_logs_workaround({metric.name: metric.result() for metric in self.metrics})
 
-    def _fused_steps(self, stacked: tf.Tensor) -> None:
+    def _unpack(self, data: Any) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """The real samples and, for a conditional GAN, their int32 labels."""
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = tf.convert_to_tensor(real)
+        if not self.conditional:
+            return real, None  # an unconditional GAN ignores labels
+        if labels is None:
+            raise ValueError(
+                f"a conditional GAN (num_classes={self.num_classes}) trains on (images, labels) "
+                "batches. Received: images without labels"
+            )
+        labels = tf.convert_to_tensor(labels)
+        if not labels.dtype.is_integer:
+            raise ValueError(f"labels must be integers. Received: labels of dtype {labels.dtype}")
+        return real, tf.cast(labels, tf.int32)
+
+    @staticmethod
+    def _check_labels_shape(labels: tf.Tensor | None, real: tf.Tensor, rank: int) -> None:
+        if labels is None:
+            return
+        expected = real.shape[:rank]
+        if labels.shape.rank is not None and (
+            labels.shape.rank != rank or not labels.shape.is_compatible_with(expected)
+        ):
+            raise ValueError(
+                f"labels must have the shape {tuple(expected)} of the images' leading axes "
+                f"(rows{', steps' if rank == 2 else ''}). Received: labels of shape "
+                f"{tuple(labels.shape)} with images of shape {tuple(real.shape)}"
+            )
+
+    def _fused_steps(self, stacked: tf.Tensor, labels: tf.Tensor | None = None) -> None:
         """Run ``stacked.shape[1]`` generator steps in order, in one graph (a while loop).
 
         The loop is sequential (``parallel_iterations=1``) and each iteration's counter depends
@@ -559,22 +769,32 @@ class GAN(keras.Model):
         steps = tf.shape(stacked)[1]
 
         def body(i: tf.Tensor) -> tuple[tf.Tensor]:
-            done = self._one_step(tf.gather(stacked, i, axis=1))
+            step_labels = None if labels is None else tf.gather(labels, i, axis=1)
+            done = self._one_step(tf.gather(stacked, i, axis=1), step_labels)
             with tf.control_dependencies(done):
                 return (i + 1,)
 
         tf.while_loop(lambda i: i < steps, body, (tf.constant(0),), parallel_iterations=1)
 
-    def _one_step(self, real: tf.Tensor) -> list[tf.Tensor]:
+    def _one_step(self, real: tf.Tensor, labels: tf.Tensor | None = None) -> list[tf.Tensor]:
         """One generator step on one step batch; returns the tensors it computed last."""
         rows = tf.shape(real)[0]
+        fake_labels = self._fake_labels(rows) if self.conditional else None
         with tf.GradientTape() as g_tape:
-            fake = self.generator(self._latent(rows), training=True)
+            fake = self._generate(self._latent(rows), fake_labels, training=True)
         fake = tf.cast(fake, real.dtype) if fake.dtype != real.dtype else fake
         real_parts, fake_parts = self._split(real), self._split(fake)
-        for step, (real_part, fake_part) in enumerate(zip(real_parts, fake_parts, strict=True)):
+        k = self.discriminator_steps
+        real_label_parts = [None] * k if labels is None else self._split(labels)
+        fake_label_parts = [None] * k if fake_labels is None else self._split(fake_labels)
+        parts = zip(real_parts, fake_parts, real_label_parts, fake_label_parts, strict=True)
+        for step, (real_part, fake_part, real_part_labels, fake_part_labels) in enumerate(parts):
             stats = self.discriminator_update(
-                real_part, fake_part, self._seed(_PENALTY_STREAM + step)
+                real_part,
+                fake_part,
+                self._seed(_PENALTY_STREAM + step),
+                real_labels=real_part_labels,
+                fake_labels=fake_part_labels,
             )
             self.d_loss_tracker.update_state(stats["d_loss"])
             self.d_real_tracker.update_state(stats["d_real"])
@@ -582,7 +802,9 @@ class GAN(keras.Model):
             self.distance_tracker.update_state(stats["w_distance"])
             if "penalty" in stats:
                 self.penalty_tracker.update_state(stats["penalty"])
-        g_loss = self.generator_update(g_tape, fake)
+            if "d_class_loss" in stats:
+                self.d_class_tracker.update_state(stats["d_class_loss"])
+        g_loss = self.generator_update(g_tape, fake, fake_labels)
         self.g_loss_tracker.update_state(g_loss)
         # The step counter moved inside generator_update; reading it orders the next step.
         return [g_loss, self.g_optimizer.iterations.value]
@@ -594,11 +816,22 @@ class GAN(keras.Model):
             >>> gan.evaluate(test_dataset)  # doctest: +SKIP
         """
         self._check_compiled()
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        real = tf.convert_to_tensor(real)
-        fake = self.generator(self._latent(tf.shape(real)[0]), training=False)
-        real_out = tf.cast(self.discriminator(real, training=False), tf.float32)
-        fake_out = tf.cast(self.discriminator(fake, training=False), tf.float32)
+        real, labels = self._unpack(data)
+        self._check_labels_shape(labels, real, 1)
+        rows = tf.shape(real)[0]
+        fake_labels = self._fake_labels(rows) if self.conditional else None
+        fake = self._generate(self._latent(rows), fake_labels, training=False)
+        real_out, real_classes = self._discriminate(real, labels, training=False)
+        fake_out, fake_classes = self._discriminate(fake, fake_labels, training=False)
+        if real_classes is not None:
+            self.d_class_tracker.update_state(
+                tf.reduce_mean(
+                    acgan_discriminator_loss(real_classes, labels, fake_classes, fake_labels)
+                )
+            )
+            self.g_class_tracker.update_state(
+                tf.reduce_mean(acgan_generator_loss(fake_classes, fake_labels))
+            )
         self.d_loss_tracker.update_state(
             tf.reduce_mean(self.loss_pair.discriminator_loss(real_out, fake_out))
         )
@@ -614,7 +847,8 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------ sampling
 
     def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
-        """Map latent vectors to samples with the sampling generator.
+        """Map latent vectors (``[z, labels]`` for a conditional GAN) to samples with the
+        sampling generator.
 
         Example:
             >>> gan(np.zeros((2, gan.latent_dim), "float32")).shape  # doctest: +SKIP
@@ -642,22 +876,81 @@ class GAN(keras.Model):
             seed = secrets.randbits(63)
         return latent_recipe(n, seed, self.latent_dim)
 
-    def generate(self, n: int, seed: int | None = None, batch_size: int = 256) -> np.ndarray:
+    def generate(
+        self,
+        n: int,
+        labels: int | Sequence[int] | np.ndarray | None = None,
+        seed: int | None = None,
+        batch_size: int = 256,
+    ) -> np.ndarray:
         """Generate ``n`` samples (float32, in [-1, 1] for a tanh generator) in inference mode.
+
+        The latents are ``self.latent(n, seed)`` whatever the labels, so one seed with two
+        classes gives the same ``z`` rendered as each class.
 
         Args:
             n: number of samples.
+            labels: for a conditional GAN (required): one class for all ``n`` samples, or a
+                sequence of ``n`` classes, each in ``[0, num_classes)``. None for an
+                unconditional GAN.
             seed: latent seed (a random draw when None).
             batch_size: samples per generator call.
 
         Example:
             >>> gan.generate(16, seed=0).shape  # doctest: +SKIP
             (16, 28, 28, 1)
+            >>> cgan.generate(4, labels=[0, 1, 2, 3], seed=0).shape  # doctest: +SKIP
+            (4, 28, 28, 1)
         """
+        n = check_positive_int(n, "n")
+        label_array = self.check_labels(labels, n)
         z = self.latent(n, seed)
         generator = self.sampling_generator
-        parts = [
-            np.asarray(generator(z[i : i + batch_size], training=False))
-            for i in range(0, n, max(1, int(batch_size)))
-        ]
+        step = max(1, int(batch_size))
+        parts = []
+        for i in range(0, n, step):
+            inputs = z[i : i + step]
+            if label_array is not None:
+                inputs = [inputs, label_array[i : i + step]]
+            parts.append(np.asarray(generator(inputs, training=False)))
         return np.concatenate(parts, axis=0)
+
+    def check_labels(
+        self, labels: int | Sequence[int] | np.ndarray | None, n: int
+    ) -> np.ndarray | None:
+        """``labels`` for ``n`` samples as an int32 array, checked against this GAN.
+
+        Raises ``ValueError`` naming the bad value: a missing label for a conditional GAN, a
+        label outside ``[0, num_classes)``, a sequence that is not ``n`` long, or labels for
+        an unconditional GAN.
+
+        Example:
+            >>> cgan.check_labels(3, 2)  # doctest: +SKIP
+            array([3, 3], dtype=int32)
+        """
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError(
+                    "this GAN is unconditional (num_classes=None) and takes no labels. "
+                    f"Received: labels={labels!r}"
+                )
+            return None
+        expected = f"an int in [0, {self.num_classes}) or a sequence of {n} of them"
+        if labels is None:
+            raise ValueError(
+                f"a conditional GAN (num_classes={self.num_classes}) needs labels: {expected}. "
+                "Received: labels=None"
+            )
+        array = np.asarray(labels)
+        if array.dtype == bool or not np.issubdtype(array.dtype, np.integer) or array.ndim > 1:
+            raise ValueError(f"labels must be {expected}. Received: labels={labels!r}")
+        if array.ndim == 0:
+            array = np.full(n, int(array))
+        elif len(array) != n:
+            raise ValueError(f"labels must be {expected}. Received: {len(array)} labels for n={n}")
+        bad = array[(array < 0) | (array >= self.num_classes)]
+        if bad.size:
+            raise ValueError(
+                f"labels must be in [0, {self.num_classes}). Received: label {int(bad[0])}"
+            )
+        return array.astype(np.int32)

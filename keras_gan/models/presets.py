@@ -15,7 +15,16 @@ points       MLP pair at unit scale (the  non-saturating loss, Adam(5e-4, beta_1
              data's scale is a fixed      decayed along a cosine to 1% over the run, EMA
              layer)                       0.99, XLA, several steps per call: the recipe for
                                           2-D mixtures (``docs/variants.md``)
+cgan         resize_conv pair, class-     the resize_conv recipe; labels embedded and
+             conditional: label embedding concatenated to z (Mirza & Osindero 2014),
+             projection discriminator     projection discriminator (Miyato & Koyama 2018);
+                                          the default conditional preset
+acgan        resize_conv pair, auxiliary  the resize_conv recipe plus the classification
+             classifier discriminator     loss of Odena et al. 2017 (weight 1)
 ===========  ===========================  ==================================================
+
+The conditional presets (``cgan``, ``acgan``) take ``num_classes`` (10 by default) and
+``class_names``; any other preset refuses them.
 
 ``resize_conv`` is free of checkerboard artefacts (it upsamples by resizing, then convolves;
 the discriminator's kernels are multiples of their stride) and costs about a seventh of the
@@ -48,10 +57,13 @@ import keras
 
 from keras_gan._checks import check_positive_float, check_positive_int
 from keras_gan.networks import (
+    acgan_discriminator,
+    conditional_generator,
     dcgan_discriminator,
     dcgan_generator,
     mlp_discriminator,
     mlp_generator,
+    projection_discriminator,
     resize_conv_generator,
     strided_discriminator,
 )
@@ -98,6 +110,13 @@ class Preset:
     #: points of a 2-D mixture (``keras-gan train`` defaults).
     point_batch_size: int = 128
     point_epochs: int = 5
+    #: Class conditioning: None, "projection" (projection discriminator) or "auxiliary"
+    #: (ACGAN's auxiliary classifier); the generator takes ``[z, labels]`` for both.
+    conditional: str | None = None
+
+
+#: Classes of a conditional preset when ``build`` is given no ``num_classes``.
+DEFAULT_NUM_CLASSES = 10
 
 
 LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
@@ -123,6 +142,30 @@ PRESETS: dict[str, Preset] = {
         width=16,
         description="resize-convolution generator, 4x4 stride-2 discriminator: cheap and "
         "free of checkerboard artefacts",
+    ),
+    "cgan": Preset(
+        networks="resize_conv",
+        loss="non_saturating",
+        d_optimizer=_adam(2e-4),
+        g_optimizer=_adam(2e-4),
+        critic_norm=None,
+        latent_dim=64,
+        width=16,
+        conditional="projection",
+        description="class-conditional resize_conv: label embedding concatenated to z, "
+        "projection discriminator (Miyato & Koyama 2018)",
+    ),
+    "acgan": Preset(
+        networks="resize_conv",
+        loss="non_saturating",
+        d_optimizer=_adam(2e-4),
+        g_optimizer=_adam(2e-4),
+        critic_norm=None,
+        latent_dim=64,
+        width=16,
+        conditional="auxiliary",
+        description="class-conditional resize_conv with an auxiliary-classifier "
+        "discriminator (Odena et al. 2017)",
     ),
     "gan": Preset(
         networks="mlp",
@@ -204,7 +247,7 @@ def available() -> list[str]:
 
     Example:
         >>> available()
-        ['dcgan', 'gan', 'points', 'resize_conv', 'wgan', 'wgan_gp']
+        ['acgan', 'cgan', 'dcgan', 'gan', 'points', 'resize_conv', 'wgan', 'wgan_gp']
     """
     return sorted(PRESETS)
 
@@ -229,13 +272,16 @@ def build(
     data_scale: float | None = None,
     jit_compile: bool | str | None = None,
     precision: str | None = None,
+    num_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> GAN:
     """Build (and compile) a preset variant for samples of ``image_shape``.
 
     Call it inside ``strategy.scope()`` to train under ``tf.distribute``.
 
     Args:
-        name: ``"resize_conv"``, ``"gan"``, ``"dcgan"``, ``"wgan"`` or ``"wgan_gp"``.
+        name: a preset name (:func:`available`): ``"resize_conv"``, ``"gan"``, ``"dcgan"``,
+            ``"wgan"``, ``"wgan_gp"``, ``"points"``, or the conditional ``"cgan"``, ``"acgan"``.
         image_shape: shape of one sample: ``(H, W, C)`` images or ``(D,)`` points.
         latent_dim: latent size (100 for images, 2 for points by default).
         width: base width of the convolutional networks (the preset's when None: 64 for
@@ -263,6 +309,8 @@ def build(
             the data's units. Ignored otherwise.
         jit_compile: passed to ``compile`` (the preset's choice when None: XLA for the
             ``points`` preset on 1-D samples, Keras' default otherwise).
+        num_classes: classes of a conditional preset (10 when None); refused by the others.
+        class_names: the classes' names (``num_classes`` strings), kept by the model.
 
     Returns:
         A :class:`GAN`, compiled unless ``compile=False``.
@@ -271,6 +319,9 @@ def build(
         >>> gan = build("dcgan", image_shape=(8, 8, 1), latent_dim=4, width=4, seed=0)
         >>> gan.generator.output_shape
         (None, 8, 8, 1)
+        >>> cgan = build("cgan", image_shape=(8, 8, 1), latent_dim=4, width=4, num_classes=3)
+        >>> cgan.num_classes, [t.name for t in cgan.generator.inputs]
+        (3, ['z', 'labels'])
     """
     if name not in PRESETS:
         raise ValueError(f"unknown model preset; expected one of {available()}. Received: {name!r}")
@@ -296,10 +347,22 @@ def build(
                 total_steps=total_steps,
                 data_scale=data_scale,
                 jit_compile=jit_compile,
+                num_classes=num_classes,
+                class_names=class_names,
             )
         finally:
             keras.config.set_dtype_policy(previous)
     preset = PRESETS[name]
+    if preset.conditional is None and (num_classes is not None or class_names is not None):
+        raise ValueError(
+            f"the {name!r} preset is unconditional; num_classes and class_names are for "
+            f"{[n for n in available() if PRESETS[n].conditional]}. Received: "
+            f"num_classes={num_classes!r}, class_names={class_names!r}"
+        )
+    if preset.conditional is not None and num_classes is None:
+        num_classes = len(class_names) if class_names is not None else DEFAULT_NUM_CLASSES
+    if num_classes is not None:
+        num_classes = check_positive_int(num_classes, "num_classes")
     shape = tuple(int(d) for d in image_shape)
     points = len(shape) == 1
     if latent_dim is None:
@@ -310,28 +373,38 @@ def build(
     scale = 1.0
     if points and preset.point_scale and data_scale is not None:
         scale = check_positive_float(data_scale, "data_scale")
+    # A conditional generator wraps the same base network, built for z and the label embedding.
+    g_inputs = latent_dim + (num_classes or 0)
+    # ... and named as its part (the outer models are "generator" and "discriminator").
+    prefix = "base_" if num_classes is not None else ""
+    g_name, d_name = {"name": f"{prefix}generator"}, {"name": f"{prefix}discriminator"}
     if points or preset.networks == "mlp":
         g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
         d_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (512, 256))
         generator = mlp_generator(
-            latent_dim,
+            g_inputs,
             shape,
             hidden=g_hidden,
             output_activation=None if points else "tanh",
             scale=scale,
+            **g_name,
         )
-        discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm, scale=scale)
+        discriminator = mlp_discriminator(shape, hidden=d_hidden, norm=norm, scale=scale, **d_name)
     elif preset.networks == "resize_conv":
         width = width or preset.width
-        generator = resize_conv_generator(latent_dim, shape, width=width)
+        generator = resize_conv_generator(g_inputs, shape, width=width, **g_name)
         discriminator = strided_discriminator(
-            shape, width=2 * width, norm=norm, dropout=preset.critic_dropout
+            shape, width=2 * width, norm=norm, dropout=preset.critic_dropout, **d_name
         )
     else:
         width = width or preset.width
-        generator = dcgan_generator(latent_dim, shape, width=width)
+        generator = dcgan_generator(g_inputs, shape, width=width, **g_name)
         discriminator = dcgan_discriminator(
-            shape, width=width, norm=norm, dropout=preset.critic_dropout
+            shape, width=width, norm=norm, dropout=preset.critic_dropout, **d_name
+        )
+    if num_classes is not None:
+        generator, discriminator = _conditional(
+            preset.conditional, generator, discriminator, num_classes, latent_dim
         )
     if ema_decay is None:
         ema_decay = preset.ema_decay
@@ -345,6 +418,8 @@ def build(
         constraint=preset.constraint,
         ema_decay=ema_decay,
         seed=seed,
+        num_classes=num_classes,
+        class_names=class_names,
         name=name,
     )
     if compile:
@@ -358,6 +433,22 @@ def build(
             jit_compile=False if run_eagerly else jit_compile,
         )
     return gan
+
+
+def _conditional(
+    kind: str,
+    generator: keras.Model,
+    discriminator: keras.Model,
+    num_classes: int,
+    latent_dim: int,
+) -> tuple[keras.Model, keras.Model]:
+    """The conditional pair around the preset's networks."""
+    generator = conditional_generator(generator, num_classes, latent_dim=latent_dim)
+    if kind == "projection":
+        return generator, projection_discriminator(discriminator, num_classes)
+    if kind == "auxiliary":
+        return generator, acgan_discriminator(discriminator, num_classes)
+    raise ValueError(f"unknown conditional kind {kind!r}; expected 'projection' or 'auxiliary'")
 
 
 def _learning_rate(

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from keras_gan.serving.latent import latent
-from keras_gan.serving.layout import ONNX_NAME, SAVED_MODEL_NAME
+from keras_gan.serving.layout import ONNX_NAME, SAVED_MODEL_NAME, metadata_path
 
 from . import directory
 from .directory import RunError
@@ -48,6 +48,8 @@ _EXPORT_KEYS = {
     "latent_dim": "latent_dim",
     "image_shape": "image_shape",
     "seed": "training_seed",
+    "num_classes": "num_classes",
+    "class_names": "class_names",
 }
 
 
@@ -279,17 +281,35 @@ def _load_saved_model(path: Path) -> LoadedGenerator:
     if fn is None:
         raise ValueError(f"{path}: SavedModel without a 'generate' or 'serving_default' signature")
     _, kwargs = fn.structured_input_signature
-    if len(kwargs) != 1:
-        raise ValueError(f"{path}: expected a signature with one input z, found {sorted(kwargs)}")
-    ((input_name, spec),) = kwargs.items()
+    conditional = set(kwargs) == {"z", "labels"}
+    if len(kwargs) != 1 and not conditional:
+        raise ValueError(
+            f"{path}: expected a signature with the input z (and labels), found {sorted(kwargs)}"
+        )
+    input_name = "z" if conditional else next(iter(kwargs))
+    spec = kwargs[input_name]
     if spec.shape.rank != 2 or spec.shape[1] is None:
         raise ValueError(f"{path}: signature input {input_name} is not (None, d): {spec.shape}")
+    metadata = directory.read_json_object(metadata_path(path)) if conditional else {}
+    num_classes = metadata.get("num_classes") if conditional else None
+    if conditional and not isinstance(num_classes, int):
+        raise ValueError(f"{path}: a conditional SavedModel without num_classes in its metadata")
 
-    def generate(z: np.ndarray) -> np.ndarray:
-        outputs = fn(**{input_name: tf.constant(z, spec.dtype)})
-        return np.asarray(next(iter(outputs.values())))
+    def generate(z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        inputs = {input_name: tf.constant(z, spec.dtype)}
+        if labels is not None:
+            inputs["labels"] = tf.constant(labels, tf.int32)
+        return np.asarray(next(iter(fn(**inputs).values())))
 
-    return LoadedGenerator(generate, int(spec.shape[1]), "saved_model", str(path))
+    names = metadata.get("class_names")
+    return LoadedGenerator(
+        generate,
+        int(spec.shape[1]),
+        "saved_model",
+        str(path),
+        num_classes,
+        None if names is None else tuple(str(name) for name in names),
+    )
 
 
 def _load_onnx(path: Path) -> LoadedGenerator:
@@ -297,7 +317,10 @@ def _load_onnx(path: Path) -> LoadedGenerator:
 
     sampler = Sampler(path)
     source = str(sampler.files.onnx)
-    return LoadedGenerator(sampler.generate, int(sampler.latent_dim), "onnx", source)
+    names = None if sampler.class_names is None else tuple(sampler.class_names)
+    return LoadedGenerator(
+        sampler.generate, int(sampler.latent_dim), "onnx", source, sampler.num_classes, names
+    )
 
 
 def _versions(path: Path, name: str) -> list[Path]:

@@ -19,7 +19,7 @@ from typing import Any
 from . import directory
 
 #: Model names ``keras_gan.runs.train`` accepts (the presets, and the Gaussian mixture).
-MODELS = ("resize_conv", "gan", "dcgan", "wgan", "wgan_gp", "points", "gmm")
+MODELS = ("resize_conv", "gan", "dcgan", "wgan", "wgan_gp", "points", "cgan", "acgan", "gmm")
 #: Datasets of 2-D points (everything else is images).
 POINT_DATASETS = ("ring", "grid")
 #: The model when none is given: the recommended preset for the kind of data.

@@ -263,21 +263,34 @@ def train(
     )
 
 
-def _load_data(settings: dict[str, Any], seed: int, data_dir: Any) -> tuple[Any, Any]:
-    """The training samples and the per-batch transform (uint8 pixels to [-1, 1] for images)."""
+def _load_data(settings: dict[str, Any], seed: int, data_dir: Any) -> tuple[Any, Any, Any]:
+    """The training samples, their labels (None for 2-D points) and the per-batch transform
+    (uint8 pixels to [-1, 1] for images)."""
     import numpy as np
 
     if is_points(settings["dataset"]):
         from keras_gan.data import mixture_of_gaussians
 
         data = mixture_of_gaussians(settings["dataset"], n=settings["limit"] or 100_000, seed=seed)
-        return data.astype(np.float32), None
+        return data.astype(np.float32), None, None
     from keras_gan.data import load_arrays, scale_images
 
-    data, _ = load_arrays(settings["dataset"], "train", data_dir=data_dir)
+    data, labels = load_arrays(settings["dataset"], "train", data_dir=data_dir)
     if settings["limit"] is not None:
-        data = data[: settings["limit"]]
-    return data, scale_images
+        data, labels = data[: settings["limit"]], labels[: settings["limit"]]
+    return data, labels, scale_images
+
+
+def _classes(dataset: str, labels: Any) -> tuple[int, tuple[str, ...] | None]:
+    """The number of classes of a labelled dataset and their names when known."""
+    import numpy as np
+
+    from keras_gan.data.classes import CLASS_NAMES
+
+    names = CLASS_NAMES.get(str(dataset))
+    if names is not None:
+        return len(names), names
+    return int(np.max(labels)) + 1, None
 
 
 def _train_gan(
@@ -328,7 +341,17 @@ def _train_gan(
     step_batch = settings["batch_size"] * k
     epochs = int(settings["epochs"])
     try:
-        data, transform = _load_data(settings, seed, data_dir)
+        data, labels, transform = _load_data(settings, seed, data_dir)
+        conditional = preset.conditional is not None
+        if conditional and labels is None:
+            raise RunError(
+                f"{name} is class-conditional and needs labelled images; "
+                f"{settings['dataset']!r} has no labels"
+            )
+        num_classes, class_names = (
+            _classes(settings["dataset"], labels) if conditional else (None, None)
+        )
+        classes = {"num_classes": num_classes, "class_names": class_names} if conditional else {}
         if len(data) < step_batch:
             raise RunError(
                 f"{len(data)} samples make no full step batch of {step_batch} "
@@ -353,6 +376,7 @@ def _train_gan(
             # Root mean square of the coordinates: the scale the points preset works at.
             data_scale=float(np.sqrt(np.mean(np.square(data)))) if points else None,
             precision=settings["precision"],
+            **classes,
         )
     except (DatasetError, RunError):
         raise
@@ -426,7 +450,7 @@ def _train_gan(
     _record_seed(backup_dir, seed)
     for number, (first_epoch, end_epoch, phase_calls, first_call) in enumerate(phases):
         dataset = resumable_dataset(
-            data,
+            (data, labels) if conditional else data,
             step_batch,
             seed=seed,
             start_step=first_call * per_call,
@@ -464,6 +488,8 @@ def _train_gan(
         "ema_decay": gan.ema_decay,
         "precision": settings["precision"],
         "strategy": strategy,
+        "num_classes": num_classes,
+        "class_names": None if class_names is None else list(class_names),
         "train_seconds": round(seconds, 2),
     }
     # Every worker saves (a save may need collectives); only the chief's files are kept.

@@ -15,24 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
-
-
-def _cpu() -> str:
-    """The CPU model and whether it has AVX-512 / AVX512_BF16 (from /proc/cpuinfo)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines()
-                  if line.startswith("model name")), "unknown CPU")  # fmt: skip
-    flags = text.split("flags", 1)[-1].split("\n", 1)[0]
-    return f"{model} (AVX-512: {'avx512f' in flags}, AVX512_BF16: {'avx512_bf16' in flags})"
+from _machine import cpu_description, load_average
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     info = json.loads((run / "run.json").read_text())
     print(
         f"{run}: {info['model']}, {info['steps']} generator steps, EMA decay {info['ema_decay']}, "
-        f"{args.num_samples} samples; {_cpu()}, {os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f}"
+        f"{args.num_samples} samples; {cpu_description()}, load average {load_average()}"
     )
     print(format_table(columns))
     fid = {name: report["metrics"]["fid"] for name, report in reports.items()}

@@ -50,6 +50,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from _machine import cpu_description, load_average
 
 #: Targets from the project's issue tracker: the minimum ratio scikit-learn time / ours.
 TARGETS = {
@@ -91,38 +92,6 @@ def pca(x: np.ndarray, components: int) -> np.ndarray:
     centred = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centred[:: max(1, len(x) // 20000)], full_matrices=False)
     return centred @ vt[:components].T
-
-
-def cpu_description() -> str:
-    """The CPU model, its AVX-512 / AVX512_BF16 flags and the CPU count, from /proc/cpuinfo.
-
-    Example:
-        >>> "CPUs" in cpu_description()
-        True
-    """
-    model, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and model == "unknown CPU":
-                model = value.strip()
-            elif key.strip() == "flags" and not flags:
-                flags = set(value.split())
-    except OSError:
-        pass
-    avx = "AVX-512" if "avx512f" in flags else "no AVX-512"
-    bf16 = ", AVX512_BF16" if "avx512_bf16" in flags else ""
-    return f"{model} ({avx}{bf16}), {os.cpu_count()} CPUs"
-
-
-def load_average() -> str:
-    """``os.getloadavg`` as text.
-
-    Example:
-        >>> len(load_average().split(", "))
-        3
-    """
-    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def make_fit(

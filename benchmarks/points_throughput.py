@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
+from _machine import cpu_description, load_average
 
 from keras_gan.data import mixture_of_gaussians
 from keras_gan.data.resumable import resumable_dataset
@@ -47,30 +47,6 @@ from keras_gan.models import GAN, build
 
 BATCH = 512
 PER_CALL = 15
-
-
-def cpu_description() -> str:
-    """The CPU's model name and whether it has AVX-512 / AVX512_BF16 (Linux), and the load.
-
-    Example:
-        >>> "load average" in cpu_description()
-        True
-    """
-    name, flags = platform.processor() or "unknown CPU", set()
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name") and name in ("", "unknown CPU", "x86_64"):
-                    name = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return (
-        f"{name}, {os.cpu_count()} CPUs, AVX-512 {'yes' if 'avx512f' in flags else 'no'}, "
-        f"AVX512_BF16 {'yes' if 'avx512_bf16' in flags else 'no'}, "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
 
 
 def _before_pipeline(points: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -189,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--steps must be a positive multiple of {PER_CALL}, got {args.steps}")
     if args.rounds < 1:
         parser.error(f"--rounds must be positive, got {args.rounds}")
-    print(f"CPU: {cpu_description()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(
+        f"CPU: {cpu_description()}, load average {load_average()}; "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
     runners = {name: CONFIGS[name]() for name in args.configs}
     for run in runners.values():  # warm-up: trace and compile
         run(PER_CALL * 4)

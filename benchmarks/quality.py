@@ -12,7 +12,9 @@ floor's, both measured in this run. Sample grids and per-model reports go to ``-
 one epoch on a prefix of the data (``budget * epochs * 60000`` images), so the same script
 serves a quick check (``--budget 0.05``) and a long run (``--budget 10``).
 
-``--minutes 5 15 30 60`` is the frontier mode instead: each GAN preset trains for that many
+``--minutes 5 15 30 60`` is the frontier mode instead (the class-conditional presets ``cgan``
+and ``acgan`` are measured in this mode only, on labelled images, sampled class-balanced and
+also scored per class): each GAN preset trains for that many
 minutes of wall-clock training time (evaluation excluded), in ONE run per model that is scored
 at each budget on the way (so the 60-minute figure continues the 30-minute model). After each
 budget the model is saved to ``--out/<model>/checkpoint.keras`` with its training seconds, and
@@ -41,12 +43,15 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from _machine import cpu_description, load_average
 
 from keras_gan._atomic import write_json
 
 #: Epochs of each GAN preset at --budget 1 (on 60,000 images).
 BASE = {"gan": 10, "resize_conv": 3, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
-MODELS = ("gmm", "gan", "resize_conv", "dcgan", "wgan", "wgan_gp")
+MODELS = ("gmm", "gan", "resize_conv", "dcgan", "wgan", "wgan_gp", "cgan", "acgan")
+#: Class-conditional presets: frontier mode only (trained on labelled images, scored per class).
+CONDITIONAL = ("cgan", "acgan")
 TRAIN_IMAGES = 60_000
 
 
@@ -148,6 +153,8 @@ FRONTIER_COLUMNS = [
     ("classes", "classes_hit", "{:.0f}"),
     ("class KL", "class_kl", "{:.3f}"),
     ("steps", "steps", "{:.0f}"),
+    ("min class acc.", "min_class_accuracy", "{:.3f}"),
+    ("intra-class FID", "intra_class_fid", "{:.2f}"),
 ]
 
 
@@ -227,6 +234,7 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
         floor={k: float(v) for k, v in floor.items()},
         batch_size=args.batch_size,
         cpu_count=os.cpu_count(),
+        cpu=cpu_description(),
     )
     budgets = sorted(args.minutes)
     for name in args.models:
@@ -245,14 +253,25 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
             print(f"{name}: resuming at {seconds / 60:.1f} min", flush=True)
         else:
             keras.utils.set_random_seed(args.seed)
-            gan = build(name, image_shape=(28, 28, 1), seed=args.seed, width=args.width)
+            classes = {}
+            if name in CONDITIONAL:
+                from keras_gan.data.classes import CLASS_NAMES
+
+                names = CLASS_NAMES["fashion_mnist"]
+                classes = {"num_classes": len(names), "class_names": names}
+            gan = build(name, image_shape=(28, 28, 1), seed=args.seed, width=args.width, **classes)
+        conditional = getattr(gan, "num_classes", None) is not None
         step_batch = args.batch_size * gan.discriminator_steps
         for minutes in todo:
             if seconds < minutes * 60:
                 budget = TimeBudget(minutes * 60, already=seconds)
                 part = int(gan.g_optimizer.iterations.numpy())
                 dataset = load_images(
-                    "fashion_mnist", "train", batch_size=step_batch, seed=args.seed + part
+                    "fashion_mnist",
+                    "train",
+                    batch_size=step_batch,
+                    seed=args.seed + part,
+                    with_labels=conditional,
                 )
                 print(f"{name}: training to {minutes:g} min", flush=True)
                 gan.fit(dataset, epochs=10_000, verbose=0, callbacks=[budget.callback])
@@ -262,11 +281,17 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
                 os.replace(tmp, checkpoint)
                 write_json(progress_path, {"train_seconds": seconds})
             generator = gan.sampling_generator
+
+            def generate(z: np.ndarray, labels: np.ndarray | None = None, g: Any = generator):
+                return np.asarray(g(z if labels is None else [z, labels], training=False))
+
             sampler = LoadedGenerator(
-                lambda z, g=generator: np.asarray(g(z, training=False)),
+                generate,
                 gan.latent_dim,
                 "keras",
                 name,
+                gan.num_classes if conditional else None,
+                gan.class_names if conditional else None,
             )
             report = evaluate(
                 sampler,
@@ -283,7 +308,16 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
                 **{k: float(v) for k, v in report["metrics"].items()},
                 "train_seconds": seconds,
                 "steps": steps,
+                "load_average": load_average(),
             }
+            if report.get("per_class"):
+                per_class = report["per_class"]
+                rows[f"{minutes:g}"].update(
+                    min_class_accuracy=per_class["min_accuracy"],
+                    intra_class_fid=per_class["mean_fid"],
+                    class_accuracy=per_class["accuracy"],
+                    class_fid=per_class["fid"],
+                )
             write_json(record_path, record)
             table = frontier_table(record)
             (out / "frontier.md").write_text(table + "\n")
@@ -343,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.models = [m for m in MODELS if m != "gmm"]
             else:
                 parser.error("--minutes trains GAN presets only; leave gmm out of --models")
+    elif set(args.models) & set(CONDITIONAL):
+        if args.models == list(MODELS):
+            args.models = [m for m in MODELS if m not in CONDITIONAL]
+        else:
+            parser.error("the conditional presets are measured with --minutes only")
 
     from keras_gan.evaluation import Reference, evaluate, load_classifier
     from keras_gan.metrics import compute_metrics

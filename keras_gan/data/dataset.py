@@ -55,7 +55,8 @@ def load_images(
         data_dir: a directory to look in first.
 
     Returns:
-        A ``tf.data.Dataset`` of ``(batch, 28, 28, 1)`` float32 batches (and int32 labels).
+        A ``tf.data.Dataset`` of ``(batch, 28, 28, 1)`` float32 batches (and int64 labels, which
+        a conditional ``GAN`` casts to int32).
 
     Raises:
         ValueError: ``batch_size`` or ``limit`` is not a positive integer, or ``limit``
@@ -83,10 +84,7 @@ def load_images(
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if with_labels:
-        ds = ds.map(
-            lambda x, y: (scale_images(x), tf.cast(y, tf.int32)),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+        ds = ds.map(lambda x, y: (scale_images(x), y), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         ds = ds.map(scale_images, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 from keras_gan.serving import images as _images
+from keras_gan.serving.labels import ClassLabels
 from keras_gan.serving.latent import RECIPE, latent
 from keras_gan.serving.layout import (
     ASSET_NAME,
@@ -323,7 +324,9 @@ class Sampler:
                 f"non-empty strings (ignoring case). Received: class_names={names!r}"
             )
         self.num_classes, self.class_names = num_classes, tuple(names)
-        self._by_name = {name.casefold(): index for index, name in enumerate(names)}
+
+    def _classes(self) -> ClassLabels:
+        return ClassLabels(self.num_classes, self.class_names, source=str(self.files.onnx))
 
     @property
     def conditional(self) -> bool:
@@ -345,9 +348,7 @@ class Sampler:
             >>> Sampler("runs/cgan/export").describe_classes()[:16]  # doctest: +SKIP
             '0 top, 1 trouser'
         """
-        if self.class_names is None:
-            return "none (unconditional)"
-        return ", ".join(f"{index} {name}" for index, name in enumerate(self.class_names))
+        return self._classes().describe()
 
     def label_index(self, label: int | str | None) -> int:
         """The class index of ``label``: a class name (compared without regard to case) or an
@@ -367,32 +368,7 @@ class Sampler:
             >>> Sampler("runs/cgan/export").label_index("Sneaker")  # doctest: +SKIP
             7
         """
-        if self.class_names is None:
-            raise ValueError(
-                f"{self.files.onnx} is an unconditional generator: it takes no label. "
-                f"Received: label={label!r}"
-            )
-        count = len(self.class_names)
-        expected = (
-            f"a class name or an index in [0, {count}); the classes are {self.describe_classes()}"
-        )
-        if label is None:
-            raise ValueError(
-                f"{self.files.onnx} is a class-conditional generator: pass a label, {expected}."
-            )
-        if isinstance(label, str):
-            index = self._by_name.get(label.strip().casefold())
-            if index is not None:
-                return index
-            text = label.strip()
-            if not (text.isascii() and text.isdigit()):
-                raise ValueError(f"Unknown class {label!r}: expected {expected}.")
-            label = int(text)
-        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
-            raise ValueError(f"label must be {expected}. Received: label={label!r}")
-        if not 0 <= label < count:
-            raise ValueError(f"Class index {int(label)} is out of range: expected {expected}.")
-        return int(label)
+        return self._classes().index(label)
 
     def labels_array(self, labels: Any, rows: int) -> np.ndarray | None:
         """The int32 labels of ``rows`` rows: one label (name or index) for all, or one per row.
@@ -413,28 +389,7 @@ class Sampler:
             >>> sampler.labels_array("sneaker", 3)  # doctest: +SKIP
             array([7, 7, 7], dtype=int32)
         """
-        if self.class_names is None:
-            if labels is not None:
-                raise ValueError(
-                    f"{self.files.onnx} is an unconditional generator: it takes no labels. "
-                    f"Received: labels={shown_value(labels)}"
-                )
-            return None
-        if labels is None or isinstance(labels, (str, int, np.integer)):
-            return np.full((rows,), self.label_index(labels), np.int32)
-        array = np.asarray(labels)
-        if array.dtype.kind not in "iu" or array.shape != (rows,):
-            raise ValueError(
-                f"labels must be one class or {rows} integer class indices (one per row of "
-                f"z). Received: {array.dtype} array of shape {tuple(array.shape)}"
-            )
-        bad = (array < 0) | (array >= len(self.class_names))
-        if bad.any():
-            raise ValueError(
-                f"Class index {int(array[bad][0])} is out of range: expected indices in "
-                f"[0, {len(self.class_names)}); the classes are {self.describe_classes()}."
-            )
-        return array.astype(np.int32)
+        return self._classes().array(labels, rows)
 
     def _read_metadata(self) -> dict[str, Any]:
         text = self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)

@@ -81,6 +81,7 @@ from keras_gan.losses import (
     reduce_per_sample,
     replica_slice,
 )
+from keras_gan.serving.labels import ClassLabels
 from keras_gan.serving.latent import latent as latent_recipe
 
 # Independent random streams within one step (the seed's second word is step * _STREAMS + id).
@@ -879,7 +880,7 @@ class GAN(keras.Model):
     def generate(
         self,
         n: int,
-        labels: int | Sequence[int] | np.ndarray | None = None,
+        labels: int | str | Sequence[int] | np.ndarray | None = None,
         seed: int | None = None,
         batch_size: int = 256,
     ) -> np.ndarray:
@@ -890,9 +891,9 @@ class GAN(keras.Model):
 
         Args:
             n: number of samples.
-            labels: for a conditional GAN (required): one class for all ``n`` samples, or a
-                sequence of ``n`` classes, each in ``[0, num_classes)``. None for an
-                unconditional GAN.
+            labels: for a conditional GAN (required): one class for all ``n`` samples (an
+                index, or a name of ``class_names``), or a sequence of ``n`` indices, each in
+                ``[0, num_classes)``. None for an unconditional GAN.
             seed: latent seed (a random draw when None).
             batch_size: samples per generator call.
 
@@ -915,42 +916,19 @@ class GAN(keras.Model):
             parts.append(np.asarray(generator(inputs, training=False)))
         return np.concatenate(parts, axis=0)
 
-    def check_labels(
-        self, labels: int | Sequence[int] | np.ndarray | None, n: int
-    ) -> np.ndarray | None:
-        """``labels`` for ``n`` samples as an int32 array, checked against this GAN.
+    def check_labels(self, labels: Any, n: int) -> np.ndarray | None:
+        """``labels`` for ``n`` samples as an int32 array, checked against this GAN's classes
+        (:class:`keras_gan.serving.labels.ClassLabels`, the check every sampler shares).
 
-        Raises ``ValueError`` naming the bad value: a missing label for a conditional GAN, a
-        label outside ``[0, num_classes)``, a sequence that is not ``n`` long, or labels for
-        an unconditional GAN.
+        ``labels`` is one class for all ``n`` (an index, or a name when the GAN has
+        ``class_names``) or ``n`` indices. Raises ``ValueError`` naming the bad value and
+        listing the classes: a missing label for a conditional GAN, a class outside
+        ``[0, num_classes)`` or unknown by name, a sequence that is not ``n`` long, or labels
+        for an unconditional GAN.
 
         Example:
             >>> cgan.check_labels(3, 2)  # doctest: +SKIP
             array([3, 3], dtype=int32)
         """
-        if not self.conditional:
-            if labels is not None:
-                raise ValueError(
-                    "this GAN is unconditional (num_classes=None) and takes no labels. "
-                    f"Received: labels={labels!r}"
-                )
-            return None
-        expected = f"an int in [0, {self.num_classes}) or a sequence of {n} of them"
-        if labels is None:
-            raise ValueError(
-                f"a conditional GAN (num_classes={self.num_classes}) needs labels: {expected}. "
-                "Received: labels=None"
-            )
-        array = np.asarray(labels)
-        if array.dtype == bool or not np.issubdtype(array.dtype, np.integer) or array.ndim > 1:
-            raise ValueError(f"labels must be {expected}. Received: labels={labels!r}")
-        if array.ndim == 0:
-            array = np.full(n, int(array))
-        elif len(array) != n:
-            raise ValueError(f"labels must be {expected}. Received: {len(array)} labels for n={n}")
-        bad = array[(array < 0) | (array >= self.num_classes)]
-        if bad.size:
-            raise ValueError(
-                f"labels must be in [0, {self.num_classes}). Received: label {int(bad[0])}"
-            )
-        return array.astype(np.int32)
+        classes = ClassLabels(self.num_classes, self.class_names, source=f"the GAN {self.name!r}")
+        return classes.array(labels, n)

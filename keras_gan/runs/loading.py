@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from keras_gan.serving.labels import ClassLabels
 from keras_gan.serving.latent import latent
 from keras_gan.serving.layout import ONNX_NAME, SAVED_MODEL_NAME, metadata_path
 
@@ -99,8 +100,9 @@ class LoadedGenerator:
         Args:
             n: number of samples.
             seed: the latent seed.
-            labels: for a conditional generator, one class for all ``n`` (an int) or ``n``
-                labels (see :func:`balanced_labels`); refused for an unconditional one.
+            labels: for a conditional generator, one class for all ``n`` (an index or a
+                class name) or ``n`` indices (see :func:`balanced_labels`); refused for an
+                unconditional one (:class:`keras_gan.serving.labels.ClassLabels`).
             batch_size: samples per generator call.
 
         Raises:
@@ -124,33 +126,7 @@ class LoadedGenerator:
         return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
 
     def _labels(self, n: int, labels: Any) -> np.ndarray | None:
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(
-                    f"{self.source} is not class-conditional: it takes no labels. "
-                    f"Received: labels={labels!r}"
-                )
-            return None
-        if labels is None:
-            raise ValueError(
-                f"{self.source} is class-conditional: pass labels in [0, {self.num_classes})"
-            )
-        rows = (
-            np.broadcast_to(np.asarray(labels), (n,))
-            if np.ndim(labels) == 0
-            else np.asarray(labels)
-        )
-        if rows.shape != (n,) or rows.dtype.kind not in "iu":
-            raise ValueError(
-                f"labels must be an integer or {n} integers. Received: labels of shape "
-                f"{rows.shape} and dtype {rows.dtype}"
-            )
-        bad = rows[(rows < 0) | (rows >= self.num_classes)]
-        if bad.size:
-            raise ValueError(
-                f"labels must be in [0, {self.num_classes}). Received: label {int(bad[0])}"
-            )
-        return rows.astype(np.int32)
+        return ClassLabels(self.num_classes, self.class_names, source=self.source).array(labels, n)
 
 
 def register_classes() -> None:

@@ -244,9 +244,9 @@ def test_conditional_sampling_checks_its_labels(tmp_path) -> None:
     assert loaded.sample(4, seed=0, labels=3).shape == (4, 16, 16, 1)
     with pytest.raises(ValueError, match="class-conditional"):
         loaded.sample(4, seed=0)
-    with pytest.raises(ValueError, match=r"in \[0, 10\). Received: label 10"):
+    with pytest.raises(ValueError, match=r"Class index 10 is out of range.*\[0, 10\)"):
         loaded.sample(2, seed=0, labels=[1, 10])
-    with pytest.raises(ValueError, match="not class-conditional"):
+    with pytest.raises(ValueError, match="unconditional generator: it takes no labels"):
         load_generator(_unconditional(tmp_path)).sample(2, seed=0, labels=1)
 
 

@@ -48,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -131,38 +132,29 @@ def _adam(
 #: Epochs of the ``points`` preset over 100,000 points at batch 512: 180 x 195 = 35,100 steps.
 POINT_EPOCHS = 180
 
+#: The default image recipe, which the class-conditional presets share.
+_RESIZE_CONV = Preset(
+    networks="resize_conv",
+    loss="non_saturating",
+    d_optimizer=_adam(2e-4),
+    g_optimizer=_adam(2e-4),
+    critic_norm=None,
+    latent_dim=64,
+    width=16,
+    description="resize-convolution generator, 4x4 stride-2 discriminator: cheap and "
+    "free of checkerboard artefacts",
+)
+
 PRESETS: dict[str, Preset] = {
-    "resize_conv": Preset(
-        networks="resize_conv",
-        loss="non_saturating",
-        d_optimizer=_adam(2e-4),
-        g_optimizer=_adam(2e-4),
-        critic_norm=None,
-        latent_dim=64,
-        width=16,
-        description="resize-convolution generator, 4x4 stride-2 discriminator: cheap and "
-        "free of checkerboard artefacts",
-    ),
-    "cgan": Preset(
-        networks="resize_conv",
-        loss="non_saturating",
-        d_optimizer=_adam(2e-4),
-        g_optimizer=_adam(2e-4),
-        critic_norm=None,
-        latent_dim=64,
-        width=16,
+    "resize_conv": _RESIZE_CONV,
+    "cgan": dataclasses.replace(
+        _RESIZE_CONV,
         conditional="projection",
         description="class-conditional resize_conv: label embedding concatenated to z, "
         "projection discriminator (Miyato & Koyama 2018)",
     ),
-    "acgan": Preset(
-        networks="resize_conv",
-        loss="non_saturating",
-        d_optimizer=_adam(2e-4),
-        g_optimizer=_adam(2e-4),
-        critic_norm=None,
-        latent_dim=64,
-        width=16,
+    "acgan": dataclasses.replace(
+        _RESIZE_CONV,
         conditional="auxiliary",
         description="class-conditional resize_conv with an auxiliary-classifier "
         "discriminator (Odena et al. 2017)",

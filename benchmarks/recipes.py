@@ -1,0 +1,211 @@
+"""Recipe screen: variants of the default image preset, same minutes each, side by side.
+
+Each variant of ``resize_conv`` trains on Fashion-MNIST for ``--minutes`` of wall-clock training
+(evaluation excluded), one after another in ONE run, then is scored by
+:func:`keras_gan.evaluation.evaluate` with the same classifier, reference set (the test split),
+sample count and latent seed. The table prints every variant beside the floor with its steps,
+so a variant that wins by taking more steps per minute shows it. Grids and reports go to
+``--out/<variant>/``; ``--out/recipes.json`` keeps the rows, and ``--resume`` skips the variants
+already measured (a long screen can run in parts).
+
+Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated):
+
+- ``baseline``: the preset as it ships (float32, non-saturating loss).
+- ``bf16``: the same under the ``mixed_bfloat16`` dtype policy.
+- ``hinge_sn``: hinge loss with a spectrally normalised discriminator (Miyato et al. 2018).
+- ``batch64``: batch 64.
+- ``clusters<K>``: self-conditioning without labels: the train images are clustered by
+  k-means on their pixels into K clusters, the ``cgan`` networks are trained on the cluster
+  ids (projection discriminator; fake ids drawn from the clusters' frequencies), and samples
+  draw their cluster from those frequencies. No class label is used.
+
+Example:
+    $ python benchmarks/recipes.py --minutes 5 --variants baseline bf16 clusters20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+from _machine import cpu_description, load_average
+from quality import TimeBudget
+
+from keras_gan._atomic import write_json
+
+VARIANTS = ("baseline", "bf16", "hinge_sn", "batch64", "clusters10", "clusters20", "clusters50")
+
+
+def cluster_labels(images: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means (k-means++ seeding) cluster ids of uint8 images, on pixels in [0, 1].
+
+    Example:
+        >>> x = np.zeros((40, 2, 2, 1), np.uint8); x[20:] = 255
+        >>> np.bincount(cluster_labels(x, 2, 0)).tolist()
+        [20, 20]
+    """
+    from keras_gan.mixture.kmeans import kmeans
+
+    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    _, labels = kmeans(flat, k, np.random.RandomState(seed))
+    return labels.astype(np.int32)
+
+
+def _prior_labels(gan: Any, prior: np.ndarray) -> None:
+    """Draw the fakes' cluster ids from ``prior`` instead of uniformly (per step, stateless)."""
+    import tensorflow as tf
+
+    from keras_gan.losses.base import replica_slice
+    from keras_gan.models import gan as gan_module
+
+    logits = tf.constant(np.log(np.maximum(prior, 1e-12))[None, :], tf.float32)
+
+    def fake_labels(rows: tf.Tensor) -> tf.Tensor:
+        seed = gan._seed(gan_module._LABEL_STREAM)
+        return replica_slice(
+            lambda n: tf.cast(
+                tf.random.stateless_categorical(tf.tile(logits, [n, 1]), 1, seed=seed)[:, 0],
+                tf.int32,
+            ),
+            rows,
+        )
+
+    gan._fake_labels = fake_labels
+
+
+def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
+    """``(gan, dataset, batch, info)`` for a variant; the dataset repeats its epochs."""
+    import tensorflow as tf
+
+    from keras_gan.data import load_arrays, load_images
+    from keras_gan.data.dataset import scale_images
+    from keras_gan.models import build
+
+    batch = 64 if name == "batch64" else 128
+    info: dict[str, Any] = {"batch_size": batch}
+    if name.startswith("clusters"):
+        k = int(name[len("clusters") :])
+        images, _ = load_arrays("fashion_mnist", "train")
+        started = time.perf_counter()
+        labels = cluster_labels(images, k, seed)
+        prior = np.bincount(labels, minlength=k) / len(labels)
+        info.update(clusters=k, cluster_seconds=time.perf_counter() - started)
+        info["prior"] = prior.tolist()
+        gan = build("cgan", image_shape=(28, 28, 1), seed=seed, num_classes=k)
+        _prior_labels(gan, prior)
+        ds = tf.data.Dataset.from_tensor_slices((images, labels))
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch, drop_remainder=True)
+        ds = ds.map(lambda x, y: (scale_images(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        return gan, ds.prefetch(tf.data.AUTOTUNE), batch, info
+    kwargs: dict[str, Any] = {}
+    if name == "bf16":
+        kwargs["precision"] = "mixed_bfloat16"
+    if name == "hinge_sn":
+        kwargs.update(loss="hinge", critic_norm="spectral")
+    gan = build("resize_conv", image_shape=(28, 28, 1), seed=seed, **kwargs)
+    return gan, load_images("fashion_mnist", "train", batch_size=batch, seed=seed), batch, info
+
+
+def sampler_for(name: str, gan: Any, info: dict[str, Any], seed: int) -> Any:
+    """An unconditional :class:`~keras_gan.runs.LoadedGenerator` for the variant."""
+    from keras_gan.runs import LoadedGenerator
+
+    generator = gan.sampling_generator
+    if "prior" not in info:
+        return LoadedGenerator(
+            lambda z: np.asarray(generator(z, training=False)), gan.latent_dim, "keras", name
+        )
+    prior = np.asarray(info["prior"])
+    rng = np.random.default_rng(seed)
+
+    def generate(z: np.ndarray) -> np.ndarray:
+        labels = rng.choice(len(prior), size=len(z), p=prior).astype(np.int32)
+        return np.asarray(generator([z, labels], training=False))
+
+    return LoadedGenerator(generate, gan.latent_dim, "keras", name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train and score each variant, print the table.
+
+    Example:
+        >>> main(["--minutes", "0.2", "--variants", "baseline"])  # doctest: +SKIP
+        0
+    """
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
+    parser.add_argument("--num-samples", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/recipes")
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.minutes > 0:
+        parser.error(f"--minutes must be positive, got {args.minutes}")
+
+    import keras
+
+    from keras_gan.evaluation import Reference, evaluate, format_table, load_classifier
+    from keras_gan.metrics import compute_metrics
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    record_path = out / "recipes.json"
+    if record_path.is_file() and not args.resume:
+        raise SystemExit(f"{record_path} exists: pass --resume to continue it, or another --out")
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {"rows": {}}
+    classifier = load_classifier("fashion_mnist", verbose=2)
+    reference = Reference.build(classifier, "fashion_mnist", args.num_samples, seed=args.seed)
+    floor = compute_metrics(
+        reference.features, reference.probs, reference.train_features, reference.train_probs
+    )
+    record.update(minutes=args.minutes, num_samples=args.num_samples, cpu=cpu_description())
+    for name in args.variants:
+        if name in record["rows"]:
+            print(f"{name}: measured", flush=True)
+            continue
+        keras.utils.set_random_seed(args.seed)
+        gan, dataset, _, info = build_variant(name, args.seed)
+        budget = TimeBudget(args.minutes * 60)
+        print(f"{name}: training {args.minutes:g} min", flush=True)
+        gan.fit(dataset, epochs=10_000, verbose=0, callbacks=[budget.callback])
+        steps = int(gan.g_optimizer.iterations.numpy())
+        report = evaluate(
+            sampler_for(name, gan, info, args.seed),
+            "fashion_mnist",
+            args.num_samples,
+            out / name,
+            classifier=classifier,
+            reference=reference,
+            seed=args.seed,
+            floor=False,
+        )
+        info.pop("prior", None)
+        record["rows"][name] = {
+            **{k: float(v) for k, v in report["metrics"].items()},
+            **info,
+            "steps": steps,
+            "train_seconds": budget.seconds_trained,
+            "load_average": load_average(),
+        }
+        write_json(record_path, record)
+        print(f"  {name}: {steps} steps, FID {report['metrics']['fid']:.2f}", flush=True)
+    columns = {n: r for n, r in record["rows"].items()}
+    columns["floor (real train)"] = {k: float(v) for k, v in floor.items()}
+    print(f"{args.minutes:g} min each, {args.num_samples} samples; {record['cpu']}")
+    print(format_table(columns))
+    for n, r in record["rows"].items():
+        print(f"{n}: {r['steps']} steps, load average {r['load_average']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,6 +21,8 @@ _LAZY = {
     "BaseMixture": ".base",
     "ConvergenceWarning": ".base",
     "GaussianMixture": ".gaussian",
+    "ImageClusters": ".clusters",
+    "image_clusters": ".clusters",
     "load": ".gaussian",
 }
 

@@ -30,6 +30,13 @@ discriminator ``D([x, labels])`` when it takes labels (the projection discrimina
 ``auxiliary_weight`` times the classification terms of :mod:`keras_gan.losses.auxiliary` to
 both losses. The same ``train_step`` serves both; an unconditional GAN ignores labels.
 
+Self-conditioning: a generator with a :class:`~keras_gan.networks.LatentClass` layer
+(:func:`~keras_gan.networks.clustered_generator`) draws a cluster from its own latent vector,
+so the GAN is unconditional to its users (``num_classes`` is None, ``generate(n)``), but it
+trains on ``(images, cluster_ids)`` batches and the discriminator judges ``D([x, cluster])``:
+the real images' cluster ids come with the data, and the fakes' are the ones the generator
+drew from their ``z``. ``clusters`` is the number of clusters.
+
 Distribution: per-sample losses are reduced by the GLOBAL batch size
 (:func:`keras_gan.losses.reduce_per_sample`), and the latent noise, the penalty interpolation
 weights and the fake labels are stateless draws seeded by ``(seed, step)`` for the global batch,
@@ -81,6 +88,7 @@ from keras_gan.losses import (
     reduce_per_sample,
     replica_slice,
 )
+from keras_gan.networks.clustered import latent_class_layer, latent_classes
 from keras_gan.serving.labels import ClassLabels
 from keras_gan.serving.latent import latent as latent_recipe
 
@@ -213,6 +221,11 @@ class GAN(keras.Model):
         self.discriminator_steps = check_positive_int(discriminator_steps, "discriminator_steps")
         self.num_classes = check_positive_int(num_classes, "num_classes", allow_none=True)
         self.class_names = _check_class_names(class_names, self.num_classes)
+        latent_class = latent_class_layer(generator)
+        #: Clusters a self-conditioned generator draws from (None for any other generator).
+        self.clusters = None if latent_class is None else latent_class.num_classes
+        # A function, not the layer: the layer is the generator's, and must not be tracked twice.
+        self._cluster_edges = None if latent_class is None else latent_class.edges.tolist()
         self._check_conditional(generator, discriminator)
         self._discriminator_takes_labels = _count(discriminator, "inputs") == 2
         if _count(discriminator, "outputs") == 2:
@@ -264,6 +277,21 @@ class GAN(keras.Model):
         g_inputs = _count(generator, "inputs")
         d_inputs = _count(discriminator, "inputs")
         d_outputs = _count(discriminator, "outputs")
+        if self.clusters is not None:
+            if self.num_classes is not None or g_inputs != 1:
+                raise ValueError(
+                    f"the generator {generator.name!r} draws its cluster from z (a LatentClass "
+                    "layer), so the GAN is unconditional: leave num_classes None. Received: "
+                    f"num_classes={self.num_classes!r}"
+                )
+            if (d_inputs == 1 and d_outputs == 1) or d_inputs > 2 or d_outputs > 2:
+                raise ValueError(
+                    f"a self-conditioned GAN ({self.clusters} clusters) needs a discriminator "
+                    "that takes [images, cluster_ids] (projection_discriminator) or returns "
+                    f"cluster logits. Received: {discriminator.name!r} with {d_inputs} input(s) "
+                    f"and {d_outputs} output(s)"
+                )
+            return
         if self.num_classes is None:
             if g_inputs != 1 or d_inputs != 1 or d_outputs != 1:
                 raise ValueError(
@@ -542,6 +570,16 @@ class GAN(keras.Model):
             rows,
         )
 
+    def _fakes(self, rows: tf.Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor | None]:
+        """This step's fakes and their labels: drawn for a conditional GAN, the clusters the
+        generator drew from ``z`` for a self-conditioned one, None otherwise. Call it under
+        the generator's tape."""
+        z = self._latent(rows)
+        if self.clusters is not None:
+            return self.generator(z, training=training), latent_classes(z, self._cluster_edges)
+        labels = self._fake_labels(rows) if self.conditional else None
+        return self._generate(z, labels, training=training), labels
+
     def _generate(self, z: tf.Tensor, labels: tf.Tensor | None, training: bool) -> tf.Tensor:
         if labels is None:
             return self.generator(z, training=training)
@@ -734,9 +772,15 @@ class GAN(keras.Model):
         """The real samples and, for a conditional GAN, their int32 labels."""
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = tf.convert_to_tensor(real)
-        if not self.conditional:
+        if not self.conditional and self.clusters is None:
             return real, None  # an unconditional GAN ignores labels
         if labels is None:
+            if self.clusters is not None:
+                raise ValueError(
+                    f"a self-conditioned GAN ({self.clusters} clusters) trains on (images, "
+                    "cluster_ids) batches (keras_gan.mixture.image_clusters). Received: images "
+                    "without cluster ids"
+                )
             raise ValueError(
                 f"a conditional GAN (num_classes={self.num_classes}) trains on (images, labels) "
                 "batches. Received: images without labels"
@@ -780,9 +824,8 @@ class GAN(keras.Model):
     def _one_step(self, real: tf.Tensor, labels: tf.Tensor | None = None) -> list[tf.Tensor]:
         """One generator step on one step batch; returns the tensors it computed last."""
         rows = tf.shape(real)[0]
-        fake_labels = self._fake_labels(rows) if self.conditional else None
         with tf.GradientTape() as g_tape:
-            fake = self._generate(self._latent(rows), fake_labels, training=True)
+            fake, fake_labels = self._fakes(rows, training=True)
         fake = tf.cast(fake, real.dtype) if fake.dtype != real.dtype else fake
         real_parts, fake_parts = self._split(real), self._split(fake)
         k = self.discriminator_steps
@@ -820,8 +863,7 @@ class GAN(keras.Model):
         real, labels = self._unpack(data)
         self._check_labels_shape(labels, real, 1)
         rows = tf.shape(real)[0]
-        fake_labels = self._fake_labels(rows) if self.conditional else None
-        fake = self._generate(self._latent(rows), fake_labels, training=False)
+        fake, fake_labels = self._fakes(rows, training=False)
         real_out, real_classes = self._discriminate(real, labels, training=False)
         fake_out, fake_classes = self._discriminate(fake, fake_labels, training=False)
         if real_classes is not None:

@@ -3,8 +3,12 @@
 ===========  ===========================  ==================================================
 preset       networks                     training
 ===========  ===========================  ==================================================
+clustered    resize_conv pair, self-      the resize_conv recipe on k-means clusters of the
+             conditioned: the generator   train images (20, on pixels; no labels), projection
+             draws a cluster from z[:, 0] discriminator on the cluster ids (after Liu et al.
+                                          2020); the default image preset
 resize_conv  resize-conv generator (w16)  non-saturating loss, Adam(2e-4, beta_1=0.5),
-             4x4 stride-2 disc. (w32)     latent 64; the default image preset
+             4x4 stride-2 disc. (w32)     latent 64
 gan          MLP pair (Goodfellow 2014)   non-saturating loss, Adam(2e-4, beta_1=0.5)
 dcgan        DCGAN pair (Radford 2016)    non-saturating loss, Adam(2e-4, beta_1=0.5)
 wgan         DCGAN pair, critic           Wasserstein loss, RMSprop(5e-5), 5 critic steps,
@@ -24,7 +28,10 @@ acgan        resize_conv pair, auxiliary  the resize_conv recipe plus the classi
 ===========  ===========================  ==================================================
 
 The conditional presets (``cgan``, ``acgan``) take ``num_classes`` (10 by default) and
-``class_names``; any other preset refuses them.
+``class_names``; any other preset refuses them. ``clustered`` takes ``cluster_prior``, the
+clusters' frequencies in the training data (:func:`keras_gan.mixture.image_clusters` computes
+the clusters; :func:`keras_gan.runs.train` does it for you), and is unconditional to its users:
+``gan.generate(n)``, export and serving see a ``z -> image`` generator.
 
 ``resize_conv`` is free of checkerboard artefacts (it upsamples by resizing, then convolves;
 the discriminator's kernels are multiples of their stride) and costs about a seventh of the
@@ -59,6 +66,7 @@ import keras
 from keras_gan._checks import check_positive_float, check_positive_int
 from keras_gan.networks import (
     acgan_discriminator,
+    clustered_generator,
     conditional_generator,
     dcgan_discriminator,
     dcgan_generator,
@@ -68,6 +76,7 @@ from keras_gan.networks import (
     resize_conv_generator,
     strided_discriminator,
 )
+from keras_gan.networks.clustered import check_prior
 
 from . import wgan
 from .gan import GAN
@@ -114,6 +123,9 @@ class Preset:
     #: Class conditioning: None, "projection" (projection discriminator) or "auxiliary"
     #: (ACGAN's auxiliary classifier); the generator takes ``[z, labels]`` for both.
     conditional: str | None = None
+    #: Self-conditioning: the number of k-means clusters of the training images the pair is
+    #: conditioned on (projection discriminator; the generator draws its cluster from z).
+    clusters: int | None = None
 
 
 #: Classes of a conditional preset when ``build`` is given no ``num_classes``.
@@ -147,6 +159,13 @@ _RESIZE_CONV = Preset(
 
 PRESETS: dict[str, Preset] = {
     "resize_conv": _RESIZE_CONV,
+    "clustered": dataclasses.replace(
+        _RESIZE_CONV,
+        clusters=20,
+        description="resize_conv conditioned on 20 k-means clusters of the train images (no "
+        "labels): the generator draws its cluster from z, a projection discriminator judges "
+        "each image against its cluster",
+    ),
     "cgan": dataclasses.replace(
         _RESIZE_CONV,
         conditional="projection",
@@ -239,7 +258,7 @@ def available() -> list[str]:
 
     Example:
         >>> available()
-        ['acgan', 'cgan', 'dcgan', 'gan', 'points', 'resize_conv', 'wgan', 'wgan_gp']
+        ['acgan', 'cgan', 'clustered', 'dcgan', 'gan', 'points', 'resize_conv', 'wgan', 'wgan_gp']
     """
     return sorted(PRESETS)
 
@@ -266,6 +285,7 @@ def build(
     precision: str | None = None,
     num_classes: int | None = None,
     class_names: Sequence[str] | None = None,
+    cluster_prior: Sequence[float] | None = None,
 ) -> GAN:
     """Build (and compile) a preset variant for samples of ``image_shape``.
 
@@ -303,6 +323,9 @@ def build(
             ``points`` preset on 1-D samples, Keras' default otherwise).
         num_classes: classes of a conditional preset (10 when None); refused by the others.
         class_names: the classes' names (``num_classes`` strings), kept by the model.
+        cluster_prior: for the ``clustered`` preset (required): the frequencies of the
+            training images' clusters (:func:`keras_gan.mixture.image_clusters`); its length
+            is the number of clusters. Refused by the other presets.
 
     Returns:
         A :class:`GAN`, compiled unless ``compile=False``.
@@ -314,6 +337,10 @@ def build(
         >>> cgan = build("cgan", image_shape=(8, 8, 1), latent_dim=4, width=4, num_classes=3)
         >>> cgan.num_classes, [t.name for t in cgan.generator.inputs]
         (3, ['z', 'labels'])
+        >>> sc = build("clustered", image_shape=(8, 8, 1), latent_dim=4, width=4,
+        ...            cluster_prior=[0.5, 0.3, 0.2])
+        >>> sc.clusters, sc.num_classes, [t.name for t in sc.generator.inputs]
+        (3, None, ['z'])
     """
     if name not in PRESETS:
         raise ValueError(f"unknown model preset; expected one of {available()}. Received: {name!r}")
@@ -341,6 +368,7 @@ def build(
                 jit_compile=jit_compile,
                 num_classes=num_classes,
                 class_names=class_names,
+                cluster_prior=cluster_prior,
             )
         finally:
             keras.config.set_dtype_policy(previous)
@@ -350,6 +378,18 @@ def build(
             f"the {name!r} preset is unconditional; num_classes and class_names are for "
             f"{[n for n in available() if PRESETS[n].conditional]}. Received: "
             f"num_classes={num_classes!r}, class_names={class_names!r}"
+        )
+    if preset.clusters is not None and cluster_prior is None:
+        raise ValueError(
+            f"the {name!r} preset is self-conditioned and needs cluster_prior, the frequencies "
+            "of the training images' clusters (keras_gan.mixture.image_clusters). Received: "
+            "cluster_prior=None"
+        )
+    if preset.clusters is None and cluster_prior is not None:
+        raise ValueError(
+            f"the {name!r} preset takes no cluster_prior (only "
+            f"{[n for n in available() if PRESETS[n].clusters]} do). Received: "
+            f"cluster_prior={cluster_prior!r}"
         )
     if preset.conditional is not None and num_classes is None:
         num_classes = len(class_names) if class_names is not None else DEFAULT_NUM_CLASSES
@@ -365,10 +405,14 @@ def build(
     scale = 1.0
     if points and preset.point_scale and data_scale is not None:
         scale = check_positive_float(data_scale, "data_scale")
-    # A conditional generator wraps the same base network, built for z and the label embedding.
+    prior = None if cluster_prior is None else check_prior(cluster_prior)
+    # A conditional generator wraps the same base network, built for z and the label embedding
+    # (a clustered one spends z[:, 0] on the cluster) ...
     g_inputs = latent_dim + (num_classes or 0)
+    if prior is not None:
+        g_inputs = latent_dim - 1 + len(prior)
     # ... and named as its part (the outer models are "generator" and "discriminator").
-    prefix = "base_" if num_classes is not None else ""
+    prefix = "base_" if num_classes is not None or prior is not None else ""
     g_name, d_name = {"name": f"{prefix}generator"}, {"name": f"{prefix}discriminator"}
     if points or preset.networks == "mlp":
         g_hidden = tuple(hidden) if hidden else ((128, 128, 128) if points else (256, 512))
@@ -398,6 +442,9 @@ def build(
         generator, discriminator = _conditional(
             preset.conditional, generator, discriminator, num_classes, latent_dim
         )
+    if prior is not None:
+        generator = clustered_generator(generator, prior, latent_dim)
+        discriminator = projection_discriminator(discriminator, len(prior))
     if ema_decay is None:
         ema_decay = preset.ema_decay
     ema_decay = ema_decay or None

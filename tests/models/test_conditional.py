@@ -295,9 +295,13 @@ REPLICAS = textwrap.dedent(
 
     def make(name):
         keras.utils.set_random_seed(0)
+        # clustered: the labels are cluster ids, and the fakes' come from their z
+        classes = {"num_classes": 3}
+        if name == "clustered":
+            classes = {"cluster_prior": [0.5, 0.25, 0.25]}
         return build(
-            name, image_shape=(8, 8, 1), latent_dim=4, width=4, seed=3, num_classes=3,
-            d_lr=1e-3, g_lr=1e-3, discriminator_steps=2,
+            name, image_shape=(8, 8, 1), latent_dim=4, width=4, seed=3,
+            d_lr=1e-3, g_lr=1e-3, discriminator_steps=2, **classes,
         )
 
     def train(name, strategy):
@@ -313,7 +317,7 @@ REPLICAS = textwrap.dedent(
         return start, [w.numpy() for w in gan.weights], logs
 
     report = {}
-    for name in ("cgan", "acgan"):
+    for name in ("cgan", "acgan", "clustered"):
         s1, w1, l1 = train(name, distribute.get_strategy("default"))
         two = distribute.get_strategy("mirrored", ["/cpu:0", "/cpu:1"])
         s2, w2, l2 = train(name, two)
@@ -330,7 +334,7 @@ REPLICAS = textwrap.dedent(
 )
 
 
-def test_two_replicas_with_labels_equal_one_device():
+def test_two_replicas_with_labels_or_cluster_ids_equal_one_device():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-c", REPLICAS],

@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine:
-#   make demo   train the default image preset (resize_conv) on Fashion-MNIST, write sample
+#   make demo   train the default image preset (clustered) on Fashion-MNIST, write sample
 #               grids, evaluate it beside the real-data floor (training the feature
 #               classifier once and caching it), export it (SavedModel + ONNX) and sample
 #               the export through onnxruntime
@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := /usr/share/datasets/fashion-mnist
 RUN ?= runs/demo
-EPOCHS ?= 4
+EPOCHS ?= 10
 
 .PHONY: demo test data install lint clean
 
@@ -37,7 +37,7 @@ data:
 	fi
 
 demo: $(STAMP) data
-	$(BIN)/keras-gan train --model resize_conv --dataset fashion_mnist --epochs $(EPOCHS) \
+	$(BIN)/keras-gan train --model clustered --dataset fashion_mnist --epochs $(EPOCHS) \
 		--batch-size 128 --seed 0 --out $(RUN) --overwrite
 	$(BIN)/keras-gan evaluate $(RUN) --dataset fashion_mnist --num-samples 10000
 	$(BIN)/keras-gan export $(RUN) --format all --out $(RUN)/export

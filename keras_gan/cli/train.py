@@ -22,7 +22,7 @@ from keras_gan.runs.settings import DEFAULT_IMAGE_MODEL, DEFAULT_POINT_MODEL, MO
 
 from . import CommandError
 
-HELP = "train resize_conv, gan, dcgan, wgan, wgan_gp, points (or gmm) on images or a 2-D mixture"
+HELP = "train a GAN preset (clustered by default for images, points for 2-D) or the gmm baseline"
 
 
 def _positive_int(text: str) -> int:
@@ -93,7 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width",
         type=_positive_int,
-        help="base width of the convolutional networks (preset default: dcgan 64, resize_conv 16)",
+        help="base width of the convolutional networks (preset default: dcgan 64, "
+        "resize_conv and clustered 16)",
     )
     parser.add_argument(
         "--precision",

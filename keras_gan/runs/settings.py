@@ -6,7 +6,7 @@ importing TensorFlow); :func:`resolve_settings` reads a 2-D preset's training de
 
 Example:
     >>> default_model("ring"), default_model("fashion_mnist")
-    ('points', 'resize_conv')
+    ('points', 'clustered')
     >>> "seed" in RESUME_SETTINGS
     True
 """
@@ -19,11 +19,22 @@ from typing import Any
 from . import directory
 
 #: Model names ``keras_gan.runs.train`` accepts (the presets, and the Gaussian mixture).
-MODELS = ("resize_conv", "gan", "dcgan", "wgan", "wgan_gp", "points", "cgan", "acgan", "gmm")
+MODELS = (
+    "clustered",
+    "resize_conv",
+    "gan",
+    "dcgan",
+    "wgan",
+    "wgan_gp",
+    "points",
+    "cgan",
+    "acgan",
+    "gmm",
+)
 #: Datasets of 2-D points (everything else is images).
 POINT_DATASETS = ("ring", "grid")
 #: The model when none is given: the recommended preset for the kind of data.
-DEFAULT_IMAGE_MODEL = "resize_conv"
+DEFAULT_IMAGE_MODEL = "clustered"
 DEFAULT_POINT_MODEL = "points"
 #: Epochs and batch size of an image run when not given (2-D runs take their preset's).
 IMAGE_EPOCHS = 5
@@ -67,7 +78,7 @@ def default_model(dataset: str | None) -> str:
 
     Example:
         >>> default_model(None)
-        'resize_conv'
+        'clustered'
     """
     return DEFAULT_POINT_MODEL if is_points(dataset) else DEFAULT_IMAGE_MODEL
 

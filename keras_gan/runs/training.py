@@ -141,7 +141,7 @@ def train(
     backup with its recorded settings and ends with the weights an uninterrupted run would
     have (the noise and the data order are functions of the step). Settings left as None take
     the recorded value of a resumed run, else the default: the recommended preset for the data
-    (``resize_conv`` for images, ``points`` for 2-D mixtures), 5 epochs of batch 128 for images
+    (``clustered`` for images, ``points`` for 2-D mixtures), 5 epochs of batch 128 for images
     and the preset's own training for 2-D mixtures.
 
     Args:
@@ -281,6 +281,26 @@ def _load_data(settings: dict[str, Any], seed: int, data_dir: Any) -> tuple[Any,
     return data, labels, scale_images
 
 
+def _clusters(data: Any, n_clusters: int, seed: int, talk: bool) -> Any:
+    """k-means clusters of the training samples (:func:`keras_gan.mixture.image_clusters`)."""
+    from keras_gan.mixture import image_clusters
+
+    if len(data) < n_clusters:
+        raise RunError(
+            f"{len(data)} samples cannot make the {n_clusters} clusters this preset conditions "
+            "on; raise --limit"
+        )
+    started = time.perf_counter()
+    clusters = image_clusters(data, n_clusters, seed=seed % 2**32)
+    if talk:
+        print(
+            f"clustered {len(data)} samples into {n_clusters} clusters by k-means "
+            f"({time.perf_counter() - started:.1f} s)",
+            flush=True,
+        )
+    return clusters
+
+
 def _classes(dataset: str, labels: Any) -> tuple[int, tuple[str, ...] | None]:
     """The number of classes of a labelled dataset and their names when known."""
     import numpy as np
@@ -352,6 +372,12 @@ def _train_gan(
             _classes(settings["dataset"], labels) if conditional else (None, None)
         )
         classes = {"num_classes": num_classes, "class_names": class_names} if conditional else {}
+        if preset.clusters is not None:
+            # Self-conditioning: the cluster ids take the labels' place (a function of the data
+            # and the seed, so a resumed run recomputes the same ones).
+            clusters = _clusters(data, preset.clusters, seed, talk)
+            labels = clusters.labels
+            classes = {"cluster_prior": clusters.prior.tolist()}
         if len(data) < step_batch:
             raise RunError(
                 f"{len(data)} samples make no full step batch of {step_batch} "
@@ -450,7 +476,7 @@ def _train_gan(
     _record_seed(backup_dir, seed)
     for number, (first_epoch, end_epoch, phase_calls, first_call) in enumerate(phases):
         dataset = resumable_dataset(
-            (data, labels) if conditional else data,
+            (data, labels) if conditional or preset.clusters is not None else data,
             step_batch,
             seed=seed,
             start_step=first_call * per_call,
@@ -490,6 +516,7 @@ def _train_gan(
         "strategy": strategy,
         "num_classes": num_classes,
         "class_names": None if class_names is None else list(class_names),
+        "clusters": gan.clusters,
         "train_seconds": round(seconds, 2),
     }
     # Every worker saves (a save may need collectives); only the chief's files are kept.

@@ -80,6 +80,16 @@ def _dcgan_case(idx_dir: Path) -> tuple[list[str], int, int, int]:
     return args, 11, 9, 16
 
 
+def _clustered_case(idx_dir: Path) -> tuple[list[str], int, int, int]:
+    """The default image preset (k-means clusters recomputed on resume), as for dcgan."""
+    args = [
+        "train", "--model", "clustered", "--dataset", str(idx_dir), "--epochs", "2",
+        "--batch-size", "8", "--width", "4", "--latent-dim", "4", "--seed", "0",
+        "--backup-every", "3", "--deterministic",
+    ]  # fmt: skip
+    return args, 11, 9, 16
+
+
 def _points_case(idx_dir: Path) -> tuple[list[str], int, int, int]:
     """48 steps per epoch fused 16 per call, backups every 32 steps (2 calls): killed after the
     call ending at step 80, resumed from the backup at step 64 (both inside epoch 2)."""
@@ -90,7 +100,9 @@ def _points_case(idx_dir: Path) -> tuple[list[str], int, int, int]:
     return args, 80, 64, 96
 
 
-@pytest.mark.parametrize("case", [_dcgan_case, _points_case], ids=["dcgan", "points"])
+@pytest.mark.parametrize(
+    "case", [_dcgan_case, _clustered_case, _points_case], ids=["dcgan", "clustered", "points"]
+)
 def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(case, idx_dir, tmp_path):
     args, kill_at, resumed_at, total = case(idx_dir)
     driver = tmp_path / "driver.py"

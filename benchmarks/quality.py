@@ -14,8 +14,10 @@ serves a quick check (``--budget 0.05``) and a long run (``--budget 10``).
 
 ``--minutes 5 15 30 60`` is the frontier mode instead (the class-conditional presets ``cgan``
 and ``acgan`` are measured in this mode only, on labelled images, sampled class-balanced and
-also scored per class): each GAN preset trains for that many
-minutes of wall-clock training time (evaluation excluded), in ONE run per model that is scored
+also scored per class; so is ``clustered``, whose k-means clustering of the train images
+counts as training time): each GAN preset trains for that many
+minutes of wall-clock training time (evaluation excluded) on the batches ``keras-gan train``
+feeds (:func:`keras_gan.data.resumable.resumable_dataset`), in ONE run per model that is scored
 at each budget on the way (so the 60-minute figure continues the 30-minute model). After each
 budget the model is saved to ``--out/<model>/checkpoint.keras`` with its training seconds, and
 the row goes to ``--out/frontier.json``; ``--resume`` skips the measured budgets and continues
@@ -49,9 +51,13 @@ from keras_gan._atomic import write_json
 
 #: Epochs of each GAN preset at --budget 1 (on 60,000 images).
 BASE = {"gan": 10, "resize_conv": 3, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
-MODELS = ("gmm", "gan", "resize_conv", "dcgan", "wgan", "wgan_gp", "cgan", "acgan")
+MODELS = ("gmm", "gan", "clustered", "resize_conv", "dcgan", "wgan", "wgan_gp", "cgan", "acgan")
 #: Class-conditional presets: frontier mode only (trained on labelled images, scored per class).
 CONDITIONAL = ("cgan", "acgan")
+#: Presets trained on k-means clusters of the images: frontier mode only. The clustering is
+#: part of the training time of the first budget.
+CLUSTERED = ("clustered",)
+FRONTIER_ONLY = CONDITIONAL + CLUSTERED
 TRAIN_IMAGES = 60_000
 
 
@@ -214,9 +220,11 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
     """Train each preset for ``args.minutes`` (cumulative), scoring and saving at each budget."""
     import keras
 
-    from keras_gan.data import load_images
+    from keras_gan.data import load_arrays, scale_images
+    from keras_gan.data.resumable import resumable_dataset
     from keras_gan.evaluation import evaluate
-    from keras_gan.models import build
+    from keras_gan.mixture import image_clusters
+    from keras_gan.models import PRESETS, build
     from keras_gan.runs import LoadedGenerator
 
     out = Path(args.out)
@@ -247,6 +255,13 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
         model_dir.mkdir(parents=True, exist_ok=True)
         checkpoint, progress_path = model_dir / "checkpoint.keras", model_dir / "progress.json"
         seconds = 0.0
+        images, labels = load_arrays("fashion_mnist", "train")
+        clusters, n_clusters = None, PRESETS[name].clusters
+        if n_clusters is not None:
+            started = time.perf_counter()
+            clusters = image_clusters(images, n_clusters, seed=args.seed)
+            seconds = time.perf_counter() - started
+            print(f"{name}: {n_clusters} k-means clusters in {seconds:.1f} s", flush=True)
         if args.resume and checkpoint.is_file() and progress_path.is_file():
             gan = keras.models.load_model(checkpoint)
             seconds = float(json.loads(progress_path.read_text())["train_seconds"])
@@ -259,6 +274,8 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
 
                 names = CLASS_NAMES["fashion_mnist"]
                 classes = {"num_classes": len(names), "class_names": names}
+            if clusters is not None:
+                classes = {"cluster_prior": clusters.prior.tolist()}
             gan = build(name, image_shape=(28, 28, 1), seed=args.seed, width=args.width, **classes)
         conditional = getattr(gan, "num_classes", None) is not None
         step_batch = args.batch_size * gan.discriminator_steps
@@ -266,12 +283,14 @@ def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: A
             if seconds < minutes * 60:
                 budget = TimeBudget(minutes * 60, already=seconds)
                 part = int(gan.g_optimizer.iterations.numpy())
-                dataset = load_images(
-                    "fashion_mnist",
-                    "train",
-                    batch_size=step_batch,
-                    seed=args.seed + part,
-                    with_labels=conditional,
+                # keras-gan train's pipeline: the order a function of (seed, step).
+                data = images
+                if clusters is not None:
+                    data = (images, clusters.labels)
+                elif conditional:
+                    data = (images, labels)
+                dataset = resumable_dataset(
+                    data, step_batch, seed=args.seed, start_step=part, transform=scale_images
                 )
                 print(f"{name}: training to {minutes:g} min", flush=True)
                 gan.fit(dataset, epochs=10_000, verbose=0, callbacks=[budget.callback])
@@ -377,11 +396,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.models = [m for m in MODELS if m != "gmm"]
             else:
                 parser.error("--minutes trains GAN presets only; leave gmm out of --models")
-    elif set(args.models) & set(CONDITIONAL):
+    elif set(args.models) & set(FRONTIER_ONLY):
         if args.models == list(MODELS):
-            args.models = [m for m in MODELS if m not in CONDITIONAL]
+            args.models = [m for m in MODELS if m not in FRONTIER_ONLY]
         else:
-            parser.error("the conditional presets are measured with --minutes only")
+            parser.error(f"{', '.join(FRONTIER_ONLY)} are measured with --minutes only")
 
     from keras_gan.evaluation import Reference, evaluate, load_classifier
     from keras_gan.metrics import compute_metrics

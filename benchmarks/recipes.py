@@ -1,12 +1,13 @@
 """Recipe screen: variants of the default image preset, same minutes each, side by side.
 
-Each variant of ``resize_conv`` trains on Fashion-MNIST for ``--minutes`` of wall-clock training
-(evaluation excluded), one after another in ONE run, then is scored by
-:func:`keras_gan.evaluation.evaluate` with the same classifier, reference set (the test split),
-sample count and latent seed. The table prints every variant beside the floor with its steps,
-so a variant that wins by taking more steps per minute shows it. Grids and reports go to
-``--out/<variant>/``; ``--out/recipes.json`` keeps the rows, and ``--resume`` skips the variants
-already measured (a long screen can run in parts).
+Each variant of ``resize_conv`` trains on Fashion-MNIST for ``--minutes`` of wall-clock
+training (evaluation excluded) on the batches ``keras-gan train`` feeds
+(:func:`keras_gan.data.resumable.resumable_dataset`), one after another in ONE run, then is
+scored by :func:`keras_gan.evaluation.evaluate` with the same classifier, reference set (the
+test split), sample count and latent seed. The table prints every variant beside the floor
+with its steps, so a variant that wins by taking more steps per minute shows it. Grids and
+reports go to ``--out/<variant>/``; ``--out/recipes.json`` keeps the rows, and ``--resume``
+skips the variants already measured (a long screen can run in parts).
 
 Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated):
 
@@ -14,10 +15,10 @@ Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated)
 - ``bf16``: the same under the ``mixed_bfloat16`` dtype policy.
 - ``hinge_sn``: hinge loss with a spectrally normalised discriminator (Miyato et al. 2018).
 - ``batch64``: batch 64.
-- ``clusters<K>``: self-conditioning without labels: the train images are clustered by
-  k-means on their pixels into K clusters, the ``cgan`` networks are trained on the cluster
-  ids (projection discriminator; fake ids drawn from the clusters' frequencies), and samples
-  draw their cluster from those frequencies. No class label is used.
+- ``clusters<K>``: the ``clustered`` preset on K k-means clusters of the train images (no
+  labels; the generator draws its cluster from ``z[:, 0]`` with the clusters' frequencies).
+  The clustering is not counted in the minutes (``cluster_seconds`` in the record says what it
+  took).
 
 Example:
     $ python benchmarks/recipes.py --minutes 5 --variants baseline bf16 clusters20
@@ -43,94 +44,44 @@ from keras_gan._atomic import write_json
 VARIANTS = ("baseline", "bf16", "hinge_sn", "batch64", "clusters10", "clusters20", "clusters50")
 
 
-def cluster_labels(images: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """k-means (k-means++ seeding) cluster ids of uint8 images, on pixels in [0, 1].
-
-    Example:
-        >>> x = np.zeros((40, 2, 2, 1), np.uint8); x[20:] = 255
-        >>> np.bincount(cluster_labels(x, 2, 0)).tolist()
-        [20, 20]
-    """
-    from keras_gan.mixture.kmeans import kmeans
-
-    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
-    _, labels = kmeans(flat, k, np.random.RandomState(seed))
-    return labels.astype(np.int32)
-
-
-def _prior_labels(gan: Any, prior: np.ndarray) -> None:
-    """Draw the fakes' cluster ids from ``prior`` instead of uniformly (per step, stateless)."""
-    import tensorflow as tf
-
-    from keras_gan.losses.base import replica_slice
-    from keras_gan.models import gan as gan_module
-
-    logits = tf.constant(np.log(np.maximum(prior, 1e-12))[None, :], tf.float32)
-
-    def fake_labels(rows: tf.Tensor) -> tf.Tensor:
-        seed = gan._seed(gan_module._LABEL_STREAM)
-        return replica_slice(
-            lambda n: tf.cast(
-                tf.random.stateless_categorical(tf.tile(logits, [n, 1]), 1, seed=seed)[:, 0],
-                tf.int32,
-            ),
-            rows,
-        )
-
-    gan._fake_labels = fake_labels
-
-
 def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
     """``(gan, dataset, batch, info)`` for a variant; the dataset repeats its epochs."""
-    import tensorflow as tf
-
-    from keras_gan.data import load_arrays, load_images
-    from keras_gan.data.dataset import scale_images
+    from keras_gan.data import load_arrays, scale_images
+    from keras_gan.data.resumable import resumable_dataset
+    from keras_gan.mixture import image_clusters
     from keras_gan.models import build
 
     batch = 64 if name == "batch64" else 128
     info: dict[str, Any] = {"batch_size": batch}
+    images, _ = load_arrays("fashion_mnist", "train")
     if name.startswith("clusters"):
         k = int(name[len("clusters") :])
-        images, _ = load_arrays("fashion_mnist", "train")
         started = time.perf_counter()
-        labels = cluster_labels(images, k, seed)
-        prior = np.bincount(labels, minlength=k) / len(labels)
+        clusters = image_clusters(images, k, seed=seed)
         info.update(clusters=k, cluster_seconds=time.perf_counter() - started)
-        info["prior"] = prior.tolist()
-        gan = build("cgan", image_shape=(28, 28, 1), seed=seed, num_classes=k)
-        _prior_labels(gan, prior)
-        ds = tf.data.Dataset.from_tensor_slices((images, labels))
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch, drop_remainder=True)
-        ds = ds.map(lambda x, y: (scale_images(x), y), num_parallel_calls=tf.data.AUTOTUNE)
-        return gan, ds.prefetch(tf.data.AUTOTUNE), batch, info
+        gan = build("clustered", image_shape=(28, 28, 1), seed=seed, cluster_prior=clusters.prior)
+        data = resumable_dataset(
+            (images, clusters.labels), batch, seed=seed, transform=scale_images
+        )
+        return gan, data, batch, info
     kwargs: dict[str, Any] = {}
     if name == "bf16":
         kwargs["precision"] = "mixed_bfloat16"
     if name == "hinge_sn":
         kwargs.update(loss="hinge", critic_norm="spectral")
     gan = build("resize_conv", image_shape=(28, 28, 1), seed=seed, **kwargs)
-    return gan, load_images("fashion_mnist", "train", batch_size=batch, seed=seed), batch, info
+    return gan, resumable_dataset(images, batch, seed=seed, transform=scale_images), batch, info
 
 
-def sampler_for(name: str, gan: Any, info: dict[str, Any], seed: int) -> Any:
-    """An unconditional :class:`~keras_gan.runs.LoadedGenerator` for the variant."""
+def sampler_for(name: str, gan: Any) -> Any:
+    """The variant's sampling generator as an unconditional
+    :class:`~keras_gan.runs.LoadedGenerator` (a clustered one draws its clusters from z)."""
     from keras_gan.runs import LoadedGenerator
 
     generator = gan.sampling_generator
-    if "prior" not in info:
-        return LoadedGenerator(
-            lambda z: np.asarray(generator(z, training=False)), gan.latent_dim, "keras", name
-        )
-    prior = np.asarray(info["prior"])
-    rng = np.random.default_rng(seed)
-
-    def generate(z: np.ndarray) -> np.ndarray:
-        labels = rng.choice(len(prior), size=len(z), p=prior).astype(np.int32)
-        return np.asarray(generator([z, labels], training=False))
-
-    return LoadedGenerator(generate, gan.latent_dim, "keras", name)
+    return LoadedGenerator(
+        lambda z: np.asarray(generator(z, training=False)), gan.latent_dim, "keras", name
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         gan.fit(dataset, epochs=10_000, verbose=0, callbacks=[budget.callback])
         steps = int(gan.g_optimizer.iterations.numpy())
         report = evaluate(
-            sampler_for(name, gan, info, args.seed),
+            sampler_for(name, gan),
             "fashion_mnist",
             args.num_samples,
             out / name,
@@ -188,7 +139,6 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             floor=False,
         )
-        info.pop("prior", None)
         record["rows"][name] = {
             **{k: float(v) for k, v in report["metrics"].items()},
             **info,

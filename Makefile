@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := /usr/share/datasets/fashion-mnist
 RUN ?= runs/demo
-EPOCHS ?= 10
+EPOCHS ?= 8
 
 .PHONY: demo test data install lint clean
 

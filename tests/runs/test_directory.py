@@ -172,3 +172,17 @@ def test_overwrite_also_removes_temporaries_of_its_own_files_only(tmp_path):
     removed = rundir.remove_owned(rundir.inspect_run(out))
     assert sorted(removed) == [".tmp-0123abcd.model.keras", "samples/.tmp-89abcdef.epoch_001.png"]
     assert all(path.exists() for path in theirs) and not any(path.exists() for path in ours)
+
+
+def test_fit_verbosity_is_a_bar_on_a_terminal_and_a_line_per_epoch_elsewhere():
+    import io
+
+    from keras_gan.runs.training import fit_verbosity
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert fit_verbosity("auto", Terminal()) == 1
+    assert fit_verbosity("auto", io.StringIO()) == 2
+    assert fit_verbosity(0, Terminal()) == 0

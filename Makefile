@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA := /usr/share/datasets/fashion-mnist
 RUN ?= runs/demo
-EPOCHS ?= 8
+EPOCHS ?= 12
 
 .PHONY: demo test data install lint clean
 

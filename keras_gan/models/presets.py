@@ -11,10 +11,10 @@ resize_conv  resize-conv generator (w16)  non-saturating loss, Adam(2e-4, beta_1
              4x4 stride-2 disc. (w32)     latent 64
 gan          MLP pair (Goodfellow 2014)   non-saturating loss, Adam(2e-4, beta_1=0.5)
 dcgan        DCGAN pair (Radford 2016)    non-saturating loss, Adam(2e-4, beta_1=0.5)
-wgan         DCGAN pair, critic           Wasserstein loss, RMSprop(5e-5), 5 critic steps,
-                                          weight clipping 0.01 (Arjovsky 2017)
-wgan_gp      DCGAN pair, critic with      Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
-             layer norm (no batch norm)   steps, gradient penalty 10 (Gulrajani 2017)
+wgan         resize_conv pair, critic     Wasserstein loss, RMSprop(5e-5), 5 critic steps,
+             (no output activation)       weight clipping 0.01 (Arjovsky 2017)
+wgan_gp      resize_conv pair, critic     Wasserstein loss, Adam(1e-4, 0.5, 0.9), 5 critic
+             with layer norm              steps, gradient penalty 10 (Gulrajani 2017)
 points       MLP pair at unit scale (the  non-saturating loss, Adam(5e-4, beta_1=0.5)
              data's scale is a fixed      decayed along a cosine to 1% over the run, EMA
              layer)                       0.99, XLA, several steps per call: the recipe for
@@ -32,6 +32,11 @@ The conditional presets (``cgan``, ``acgan``) take ``num_classes`` (10 by defaul
 clusters' frequencies in the training data (:func:`keras_gan.mixture.image_clusters` computes
 the clusters; :func:`keras_gan.runs.train` does it for you), and is unconditional to its users:
 ``gan.generate(n)``, export and serving see a ``z -> image`` generator.
+
+The WGAN presets train the ``resize_conv`` networks: five critic steps make each generator step
+several times dearer, and on the DCGAN pair 30 minutes of a 2-core CPU buy too few generator steps
+for every class (``docs/metrics.md``). ``build(..., networks="dcgan")`` trains any image preset
+on the DCGAN pair instead.
 
 ``resize_conv`` is free of checkerboard artefacts (it upsamples by resizing, then convolves;
 the discriminator's kernels are multiples of their stride) and costs about a seventh of the
@@ -128,6 +133,9 @@ class Preset:
     clusters: int | None = None
 
 
+#: The image network pairs ``build(networks=...)`` takes, with their default base widths.
+NETWORK_WIDTHS = {"resize_conv": 16, "dcgan": 64, "mlp": 64}
+
 #: Classes of a conditional preset when ``build`` is given no ``num_classes``.
 DEFAULT_NUM_CLASSES = 10
 
@@ -196,7 +204,9 @@ PRESETS: dict[str, Preset] = {
         description="DCGAN (Radford et al. 2016), discriminator as in the TF DCGAN tutorial",
     ),
     "wgan": Preset(
-        networks="dcgan",
+        networks="resize_conv",
+        latent_dim=64,
+        width=16,
         loss=wgan.LOSS,
         d_optimizer=wgan.wgan_optimizer,
         g_optimizer=wgan.wgan_optimizer,
@@ -206,7 +216,9 @@ PRESETS: dict[str, Preset] = {
         description="WGAN with weight clipping (Arjovsky et al. 2017)",
     ),
     "wgan_gp": Preset(
-        networks="dcgan",
+        networks="resize_conv",
+        latent_dim=64,
+        width=16,
         loss=wgan.LOSS,
         d_optimizer=partial(wgan.wgan_optimizer, penalty=True),
         g_optimizer=partial(wgan.wgan_optimizer, penalty=True),
@@ -286,6 +298,7 @@ def build(
     num_classes: int | None = None,
     class_names: Sequence[str] | None = None,
     cluster_prior: Sequence[float] | None = None,
+    networks: str | None = None,
 ) -> GAN:
     """Build (and compile) a preset variant for samples of ``image_shape``.
 
@@ -326,6 +339,9 @@ def build(
         cluster_prior: for the ``clustered`` preset (required): the frequencies of the
             training images' clusters (:func:`keras_gan.mixture.image_clusters`); its length
             is the number of clusters. Refused by the other presets.
+        networks: the image networks, overriding the preset's: ``"resize_conv"``, ``"dcgan"``
+            or ``"mlp"`` (``width`` then defaults to that pair's: 16, 64). 1-D samples always
+            use the MLP pair.
 
     Returns:
         A :class:`GAN`, compiled unless ``compile=False``.
@@ -369,10 +385,17 @@ def build(
                 num_classes=num_classes,
                 class_names=class_names,
                 cluster_prior=cluster_prior,
+                networks=networks,
             )
         finally:
             keras.config.set_dtype_policy(previous)
     preset = PRESETS[name]
+    if networks is not None and networks != preset.networks:
+        if networks not in NETWORK_WIDTHS:
+            raise ValueError(
+                f"networks must be one of {sorted(NETWORK_WIDTHS)}. Received: networks={networks!r}"
+            )
+        preset = dataclasses.replace(preset, networks=networks, width=NETWORK_WIDTHS[networks])
     if preset.conditional is None and (num_classes is not None or class_names is not None):
         raise ValueError(
             f"the {name!r} preset is unconditional; num_classes and class_names are for "

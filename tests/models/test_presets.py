@@ -151,7 +151,10 @@ def test_presets_follow_their_papers():
     assert wgan.discriminator_steps == 5 and wgan.penalty is None
     assert wgan.constraint.clip_value == pytest.approx(0.01)
     last = wgan.discriminator.layers[-1]
-    assert "Conv2D" in _layer_types(wgan.discriminator)  # DCGAN-shaped critic
+    assert "Conv2D" in _layer_types(wgan.discriminator)  # convolutional critic
+    # The resize_conv generator: upsampling then convolving, no transposed convolution.
+    assert "Conv2DTranspose" not in _layer_types(wgan.generator)
+    assert PRESETS["wgan"].latent_dim == PRESETS["wgan_gp"].latent_dim == 64
     assert last.get_config()["activation"] == "linear"  # a score, no sigmoid
 
     gp = _build("wgan_gp")
@@ -165,6 +168,19 @@ def test_presets_follow_their_papers():
     assert "BatchNormalization" not in _layer_types(gp.discriminator)
     with pytest.raises(ValueError, match="batch normalisation"):
         _build("wgan_gp", critic_norm="batch")
+
+
+def test_networks_override_builds_the_other_pair_with_its_width():
+    dcgan_gp = build("wgan_gp", image_shape=SHAPE, networks="dcgan", compile=False)
+    assert "Conv2DTranspose" in _layer_types(dcgan_gp.generator)
+    assert "Conv2DTranspose" not in _layer_types(build("wgan_gp", SHAPE, compile=False).generator)
+    assert isinstance(dcgan_gp.penalty, L.GradientPenalty)  # the recipe is unchanged
+    # The DCGAN pair's default width (64), not the resize_conv presets' 16.
+    assert (
+        max(layer.filters for layer in dcgan_gp.generator.layers if hasattr(layer, "filters")) >= 64
+    )
+    with pytest.raises(ValueError, match=r"networks must be one of .*'vgg'"):
+        build("wgan", image_shape=SHAPE, networks="vgg", compile=False)
 
 
 def test_two_time_scale_learning_rates_and_loss_override():

@@ -15,6 +15,9 @@ Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated)
 - ``bf16``: the same under the ``mixed_bfloat16`` dtype policy.
 - ``hinge_sn``: hinge loss with a spectrally normalised discriminator (Miyato et al. 2018).
 - ``batch64``: batch 64.
+- ``wgan``, ``wgan_gp``: those presets as they ship (the ``resize_conv`` networks, 5 critic
+  steps of 128 images per generator step); ``wgan_dcgan``, ``wgan_gp_dcgan``: the same recipes
+  on the DCGAN pair (``build(..., networks="dcgan")``).
 - ``clusters<K>``: the ``clustered`` preset on K k-means clusters of the train images (no
   labels; the generator draws its cluster from ``z[:, 0]`` with the clusters' frequencies).
   The clustering is not counted in the minutes (``cluster_seconds`` in the record says what it
@@ -41,7 +44,19 @@ from quality import TimeBudget
 
 from keras_gan._atomic import write_json
 
-VARIANTS = ("baseline", "bf16", "hinge_sn", "batch64", "clusters10", "clusters20", "clusters50")
+VARIANTS = (
+    "baseline",
+    "bf16",
+    "hinge_sn",
+    "batch64",
+    "clusters10",
+    "clusters20",
+    "clusters50",
+    "wgan",
+    "wgan_gp",
+    "wgan_dcgan",
+    "wgan_gp_dcgan",
+)
 
 
 def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
@@ -63,6 +78,13 @@ def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
         data = resumable_dataset(
             (images, clusters.labels), batch, seed=seed, transform=scale_images
         )
+        return gan, data, batch, info
+    if name.startswith("wgan"):
+        preset, dcgan, _ = name.partition("_dcgan")
+        gan = build(preset, image_shape=(28, 28, 1), seed=seed, networks="dcgan" if dcgan else None)
+        step_batch = batch * gan.discriminator_steps
+        info["step_batch_size"] = step_batch
+        data = resumable_dataset(images, step_batch, seed=seed, transform=scale_images)
         return gan, data, batch, info
     kwargs: dict[str, Any] = {}
     if name == "bf16":

@@ -843,7 +843,8 @@ class GAN(keras.Model):
             self.d_loss_tracker.update_state(stats["d_loss"])
             self.d_real_tracker.update_state(stats["d_real"])
             self.d_fake_tracker.update_state(stats["d_fake"])
-            self.distance_tracker.update_state(stats["w_distance"])
+            if self.loss_pair.reports_distance:  # only tracked where it is reported
+                self.distance_tracker.update_state(stats["w_distance"])
             if "penalty" in stats:
                 self.penalty_tracker.update_state(stats["penalty"])
             if "d_class_loss" in stats:

@@ -1,8 +1,11 @@
 """Training throughput: ``GAN.fit`` against hand-written ``tf.function`` loops, and each dtype
 policy against float32, side by side in one run.
 
-For each preset (``resize_conv`` and ``dcgan`` by default) three loops train the same two
-networks on the same batches with the preset's optimizers and loss:
+For each preset (``clustered``, the default image preset, and ``dcgan`` by default) three loops
+train the same two networks on the same batches with the preset's optimizers and loss (for
+``clustered`` the batches are ``(images, cluster_ids)`` from k-means on the timed images, and
+every loop judges each image against its cluster: real ones against their k-means cluster,
+fakes against the cluster their latent drew):
 
 - ``ours``: ``keras_gan.GAN.fit`` (alternating updates: discriminator, then generator scored by
   the updated discriminator with the discriminator frozen, then the generator EMA if the preset
@@ -11,12 +14,20 @@ networks on the same batches with the preset's optimizers and loss:
   stateless latent draws, the discriminator called with ``training=True`` in both updates (its
   dropout is active in the generator update too, as in ``fit``; freezing it only keeps its
   variables out of the generator's gradient), the same per-sample losses and reductions, the
-  same EMA;
+  same EMA, and it returns the values ``fit`` logs each step (``d_loss``, ``g_loss`` and the
+  discriminator's mean scores on real and fake images);
 - ``plain_tutorial``: the TensorFlow DCGAN tutorial's step (two tapes around ONE forward pass,
   simultaneous updates), which skips the second discriminator pass: less work, other maths.
 
 Then ``fit`` of the default preset under each Keras dtype policy (``float32``,
 ``mixed_bfloat16``, ``mixed_float16``), with the speed ratio against float32.
+
+Every loop is timed at its steady rate: a hand-written round runs ``--steps`` steps on an
+iterator that is already running, and a ``fit`` round is one ``fit`` call whose ``--steps``
+middle steps are timed by a callback (one graph call before them starts the call's data
+iterator, one after them ends the span). What each ``fit`` call costs beyond its steps (its
+setup and the start of its iterator, paid once per call, so once per training run) is printed
+beside it as ``fit() setup``.
 
 Rounds alternate between the loops after a warm-up, and the median images/s of each is printed
 with the ratios, plus the achieved FLOP/s (analytic count of each step's convolutions and dense
@@ -42,6 +53,7 @@ import tensorflow as tf
 
 from keras_gan.losses import reduce_per_sample
 from keras_gan.models import PRESETS, build
+from keras_gan.networks.clustered import latent_classes
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -93,13 +105,23 @@ def make_plain_steps(reference, batch: int) -> dict:
 
     generator, discriminator, g_opt, d_opt = copies()
 
+    edges = reference._cluster_edges  # None unless the generator draws a cluster from z
+
+    def judge(network, x, ids):
+        """The discriminator's logits: on the images alone, or on images and cluster ids."""
+        return network(x if edges is None else [x, ids], training=True)
+
+    def fake_ids(noise):
+        return None if edges is None else latent_classes(noise, edges)
+
     @tf.function
-    def tutorial(images):
+    def tutorial(batch_data):
+        images, ids = batch_data
         noise = tf.random.normal([batch, reference.latent_dim])
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = generator(noise, training=True)
-            real_out = discriminator(images, training=True)
-            fake_out = discriminator(fake, training=True)
+            real_out = judge(discriminator, images, ids)
+            fake_out = judge(discriminator, fake, fake_ids(noise))
             g_loss = tf.reduce_mean(loss.generator_loss(fake_out))
             d_loss = tf.reduce_mean(loss.discriminator_loss(real_out, fake_out))
         g_grads = g_tape.gradient(g_loss, generator.trainable_variables)
@@ -117,7 +139,8 @@ def make_plain_steps(reference, batch: int) -> dict:
     seed = reference.seed
 
     @tf.function
-    def alternating(images):
+    def alternating(batch_data):
+        images, ids = batch_data
         step = tf.cast(g_opt2.iterations, tf.int64)
         noise = tf.random.stateless_normal(
             [tf.shape(images)[0], reference.latent_dim],
@@ -125,14 +148,19 @@ def make_plain_steps(reference, batch: int) -> dict:
         )
         with tf.GradientTape() as g_tape:
             fake = gen2(noise, training=True)
+            drawn = fake_ids(noise)
         with tf.GradientTape() as d_tape:
-            real_out = disc2(images, training=True)
-            fake_out = disc2(tf.stop_gradient(fake), training=True)
+            real_out = judge(disc2, images, ids)
+            fake_out = judge(disc2, tf.stop_gradient(fake), drawn)
             d_loss = reduce_per_sample(loss.discriminator_loss(real_out, fake_out))
         d_grads = d_tape.gradient(d_loss, disc2.trainable_variables)
         d_opt2.apply(d_grads, disc2.trainable_variables)
         with g_tape:
-            g_loss = reduce_per_sample(loss.generator_loss(disc2(fake, training=True)))
+            disc2.trainable = False  # as fit does: only the generator's variables move
+            try:
+                g_loss = reduce_per_sample(loss.generator_loss(judge(disc2, fake, drawn)))
+            finally:
+                disc2.trainable = True
         g_grads = g_tape.gradient(g_loss, gen2.trainable_variables)
         g_opt2.apply(g_grads, gen2.trainable_variables)
         if ema is not None:
@@ -142,7 +170,10 @@ def make_plain_steps(reference, batch: int) -> dict:
                     average.assign(decay * average + (1.0 - decay) * value)
                 else:
                     average.assign(value)
-        return g_loss, d_loss
+        # The values fit logs each step (it keeps their running means in metrics).
+        d_real = tf.reduce_mean(loss.score(real_out))
+        d_fake = tf.reduce_mean(loss.score(fake_out))
+        return g_loss, d_loss, d_real, d_fake
 
     return {"plain_alternating": alternating, "plain_tutorial": tutorial}
 
@@ -159,6 +190,21 @@ def step_flops(gan) -> dict[str, float]:
         "plain_alternating": 2 * (3 * g + 8 * d),
         "plain_tutorial": 2 * (3 * g + 5 * d),
     }
+
+
+class StepClock(keras.callbacks.Callback):
+    """The time each graph call of a ``fit`` starts (``fit`` runs its calls synchronously)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: dict[int, float] = {}
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.marks[batch] = time.perf_counter()
+
+    def seconds(self, first: int, last: int) -> float:
+        """Seconds from the start of step ``first`` to the start of step ``last``."""
+        return self.marks[last] - self.marks[first]
 
 
 def timed_rounds(loops: dict, rounds: int) -> tuple[dict[str, list[float]], float]:
@@ -183,7 +229,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20, help="training steps per timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per loop")
-    parser.add_argument("--models", nargs="+", default=["resize_conv", "dcgan"])
+    parser.add_argument("--models", nargs="+", default=["clustered", "dcgan"])
     parser.add_argument(
         "--steps-per-execution",
         type=int,
@@ -213,14 +259,60 @@ def main() -> None:
     # No .cache(): the arrays are already in memory, and on TensorFlow 2.21 deleting an iterator
     # whose in-memory cache has completed (each fit() call deletes its own) stalled for up to
     # tens of seconds here, charged to the fit() round.
-    dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True)
-    dataset = dataset.repeat().prefetch(tf.data.AUTOTUNE)
-    iterator = iter(dataset)
+    # Cluster ids of the timed images, for the self-conditioned presets (zeros elsewhere: the
+    # unconditional loops ignore them).
+    ids = np.zeros(len(data), np.int32)
+    priors: dict[int, list[float]] = {}
+    for name in args.models:
+        k = PRESETS[name].clusters
+        if k is not None and k not in priors:
+            from keras_gan.mixture import image_clusters
 
-    def fit_round(gan) -> float:
+            clusters = image_clusters((data + 1.0) / 2.0, k, seed=0)
+            ids, priors[k] = clusters.labels.astype(np.int32), clusters.prior.tolist()
+
+    def dataset_for(gan) -> tf.data.Dataset:
+        """Batches as ``fit`` takes them: images, or (images, cluster ids) when self-conditioned."""
+        tensors = data if gan.clusters is None else (data, ids)
+        dataset = tf.data.Dataset.from_tensor_slices(tensors).batch(batch, drop_remainder=True)
+        return dataset.repeat().prefetch(tf.data.AUTOTUNE)
+
+    def build_model(name: str, **kwargs) -> keras.Model:
+        k = PRESETS[name].clusters
+        prior = None if k is None else priors[k]
+        return build(name, image_shape=(28, 28, 1), seed=0, cluster_prior=prior, **kwargs)
+
+    fit_data: dict[int, tf.data.Dataset] = {}
+    fit_setup: dict[str, list[float]] = {}
+
+    def fit_round(gan, name: str) -> float:
+        """Seconds of ``args.steps`` steady steps of one ``fit`` call (see StepClock).
+
+        The call runs one graph call more at each end: the first starts the call's data
+        iterator, the last ends the timed span. What the call took beyond its steps at the
+        steady rate (its setup and the iterator's start) goes to ``fit_setup[name]``.
+        """
+        if id(gan) not in fit_data:
+            fit_data[id(gan)] = dataset_for(gan)
+        spe = gan.steps_per_execution
+        steps = spe + args.steps + spe
+        clock = StepClock()
         started = time.perf_counter()
-        gan.fit(dataset, steps_per_epoch=args.steps, epochs=1, verbose=0, shuffle=False)
-        return time.perf_counter() - started
+        gan.fit(
+            fit_data[id(gan)],
+            steps_per_epoch=steps,
+            epochs=1,
+            verbose=0,
+            shuffle=False,
+            callbacks=[clock],
+        )
+        total = time.perf_counter() - started
+        seconds = clock.seconds(first=spe, last=spe + args.steps)
+        fit_setup.setdefault(name, []).append(total - seconds * steps / args.steps)
+        return seconds
+
+    plain_data = tf.data.Dataset.from_tensor_slices((data, ids)).batch(batch, drop_remainder=True)
+    iterator = iter(plain_data.repeat().prefetch(tf.data.AUTOTUNE))
 
     def plain_round(step) -> float:
         started = time.perf_counter()
@@ -243,20 +335,22 @@ def main() -> None:
             rate = batch * args.steps / statistics.median(times)
             rates[name] = rate
             achieved = rate * flops[name]
+            setup = fit_setup.get(name)
             print(
                 f"  {name:18s} {rate:8.1f} images/s  {achieved / 1e9:6.1f} GFLOP/s "
                 f"({achieved / peak:.3f} of float32 matmul)"
+                + ("" if not setup else f"; fit() setup {statistics.median(setup):.2f} s a call")
             )
         return rates
 
     for name in args.models:
-        ours = build(name, image_shape=(28, 28, 1), seed=0)
+        ours = build_model(name)
         steps = make_plain_steps(ours, batch)
-        loops = {"ours": lambda g=ours: fit_round(g)}
+        loops = {"ours": lambda g=ours: fit_round(g, "ours")}
         flops = step_flops(ours)
         spe = args.steps_per_execution
         if spe > 1:
-            multi = build(name, image_shape=(28, 28, 1), seed=0, compile=False)
+            multi = build_model(name, compile=False)
             preset = PRESETS[name]
             multi.compile(
                 preset.d_optimizer(None),
@@ -264,7 +358,7 @@ def main() -> None:
                 loss=preset.loss,
                 steps_per_execution=spe,
             )
-            loops[f"ours_spe{spe}"] = lambda g=multi: fit_round(g)
+            loops[f"ours_spe{spe}"] = lambda g=multi, n=f"ours_spe{spe}": fit_round(g, n)
             flops[f"ours_spe{spe}"] = flops["ours"]
         loops.update({key: (lambda s=s: plain_round(s)) for key, s in steps.items()})
         seconds, peak = timed_rounds(loops, args.rounds)
@@ -295,10 +389,10 @@ def main() -> None:
     for policy in args.precisions:
         keras.config.set_dtype_policy(policy)
         try:
-            gan = build(name, image_shape=(28, 28, 1), seed=0)
+            gan = build_model(name)
         finally:
             keras.config.set_dtype_policy("float32")
-        loops[policy] = lambda g=gan: fit_round(g)
+        loops[policy] = lambda g=gan, p=policy: fit_round(g, p)
         flops[policy] = step_flops(gan)["ours"]
     seconds, peak = timed_rounds(loops, args.rounds)
     rates = report(

@@ -34,9 +34,9 @@ the clusters; :func:`keras_gan.runs.train` does it for you), and is unconditiona
 ``gan.generate(n)``, export and serving see a ``z -> image`` generator.
 
 The WGAN presets train the ``resize_conv`` networks: five critic steps make each generator step
-several times dearer, and on the DCGAN pair 30 minutes of a 2-core CPU buy too few generator steps
-for every class (``docs/metrics.md``). ``build(..., networks="dcgan")`` trains any image preset
-on the DCGAN pair instead.
+several times dearer, and in a 5-minute screen on a 2-core CPU the DCGAN pair took about a
+quarter of the generator steps and drew 2-3 classes (``docs/metrics.md``).
+``build(..., networks="dcgan")`` trains any image preset on the DCGAN pair instead.
 
 ``resize_conv`` is free of checkerboard artefacts (it upsamples by resizing, then convolves;
 the discriminator's kernels are multiples of their stride) and costs about a seventh of the

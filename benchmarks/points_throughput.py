@@ -22,6 +22,13 @@ Rounds alternate between the configurations after a warm-up (which traces and co
 the median steps/s of each is printed with its ratio to ``fit_before`` and to ``hand_xla``.
 The CPU (model, AVX-512 and AVX512_BF16 flags) and the load average are printed with them.
 
+Beside them it prints the step's arithmetic (an analytic count of its multiply-adds) and a
+ceiling: the steps/s the step would reach if all of its arithmetic ran at the rate that a loop
+of matmuls of the step's own shapes reaches on this machine (``512 x 128`` by ``128 x 128``:
+the forward, weight-gradient and input-gradient products of a hidden layer; the faster of
+XLA's and TensorFlow's matmuls), with nothing else (no activations, losses, optimizer updates
+or calls). A target above the ceiling cannot be met by running the same maths faster.
+
 Example:
     $ python benchmarks/points_throughput.py --steps 1950 --rounds 5
 """
@@ -47,6 +54,7 @@ from keras_gan.models import GAN, build
 
 BATCH = 512
 PER_CALL = 15
+HIDDEN = 128  # the gan preset's MLP width for points
 
 
 def _before_pipeline(points: np.ndarray, seed: int) -> tf.data.Dataset:
@@ -139,6 +147,65 @@ def hand_runner() -> Callable[[int], float]:
     return run
 
 
+def step_flops(gan: GAN) -> float:
+    """FLOPs of one training step at ``BATCH``, counting only the dense layers' multiply-adds.
+
+    The discriminator update runs the generator forward (1x) and the discriminator forward and
+    backward on real and fake batches (2 x 3x); the generator update runs the discriminator
+    forward and its input-gradient backward (2x) and the generator's backward (2x); a backward
+    pass is counted as 2x its forward (input and weight gradients).
+
+    Example:
+        >>> step_flops(_gan(jit_compile=False)) / 1e6  # doctest: +SKIP
+        373.8
+    """
+
+    def macs(model: keras.Model) -> int:
+        return sum(
+            int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
+            for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, keras.layers.Dense)
+        )
+
+    g, d = macs(gan.generator), macs(gan.discriminator)
+    return 2.0 * BATCH * (3 * g + 8 * d)
+
+
+def matmul_rate(jit_compile: bool, iterations: int = 400, repeats: int = 5) -> float:
+    """Float32 FLOP/s of a loop of the step's matmul shapes on this machine (median).
+
+    Each iteration runs a hidden layer's three products at batch ``BATCH``: forward
+    ``(512, 128) @ (128, 128)``, weight gradient ``(128, 512) @ (512, 128)`` and input gradient
+    ``(512, 128) @ (128, 128)^T``, each depending on the previous iteration so none is skipped.
+    ``jit_compile`` picks XLA's matmuls or TensorFlow's (oneDNN) in a graph loop.
+
+    Example:
+        >>> matmul_rate(jit_compile=True, iterations=10, repeats=1) > 0  # doctest: +SKIP
+        True
+    """
+    x0 = tf.random.normal((BATCH, HIDDEN))
+    w0 = tf.random.normal((HIDDEN, HIDDEN), stddev=HIDDEN**-0.5)
+
+    @tf.function(jit_compile=jit_compile)
+    def loop(x: tf.Tensor, w: tf.Tensor) -> tf.Tensor:
+        def body(i, x, w):
+            y = tf.matmul(x, w)
+            grad_w = tf.matmul(x, y, transpose_a=True)
+            grad_x = tf.matmul(y, w, transpose_b=True)
+            return i + 1, grad_x * 0.5, w - 1e-6 * grad_w
+
+        return tf.reduce_sum(tf.while_loop(lambda i, *_: i < iterations, body, (0, x, w))[1])
+
+    loop(x0, w0).numpy()  # trace and compile
+    flops = 3 * 2.0 * BATCH * HIDDEN * HIDDEN * iterations
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        loop(x0, w0).numpy()
+        rates.append(flops / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
 CONFIGS: dict[str, Callable[[], Callable[[int], float]]] = {
     "fit_before": lambda: fit_runner("before", jit_compile=False, per_call=1),
     "fit_batched": lambda: fit_runner("batched", jit_compile=False, per_call=1),
@@ -183,6 +250,24 @@ def main(argv: list[str] | None = None) -> int:
         vs_base = f"{value / base:.2f}x" if base else "-"
         vs_hand = f"{value / hand:.2f}x" if hand else "-"
         print(f"{name:<12} {value:>9.1f} {vs_base:>14} {vs_hand:>12}")
+    flops = step_flops(_gan(jit_compile=False))
+    xla, graph = matmul_rate(jit_compile=True), matmul_rate(jit_compile=False)
+    ceiling = max(xla, graph) / flops
+    print(
+        f"step arithmetic {flops / 1e6:.1f} MFLOP; matmuls of the step's shapes: "
+        f"XLA {xla / 1e9:.1f} GFLOP/s, TensorFlow {graph / 1e9:.1f} GFLOP/s "
+        f"-> ceiling {ceiling:.0f} steps/s"
+    )
+    for name, value in median.items():
+        print(
+            f"  {name:<16} {value * flops / 1e9:6.1f} GFLOP/s = "
+            f"{value / ceiling:.2f} of the ceiling"
+        )
+    if base:
+        print(
+            f"2.5x fit_before = {2.5 * base:.0f} steps/s = "
+            f"{2.5 * base / ceiling:.2f} of the ceiling"
+        )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -18,6 +18,11 @@ Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated)
 - ``wgan``, ``wgan_gp``: those presets as they ship (the ``resize_conv`` networks, 5 critic
   steps of 128 images per generator step); ``wgan_dcgan``, ``wgan_gp_dcgan``: the same recipes
   on the DCGAN pair (``build(..., networks="dcgan")``).
+- ``wgan_layer``: ``wgan`` with a layer-normalised critic (``critic_norm="layer"``, as
+  ``wgan_gp``'s; the paper's DCGAN critic was batch-normalised, which a frozen Keras 3 critic
+  cannot use in the generator update); clipping also applies to the norms' scales and offsets.
+- ``wgan_rms2e-4``: ``wgan`` with RMSprop at 2e-4 instead of the paper's 5e-5;
+  ``wgan_layer_rms2e-4``: both changes.
 - ``clusters<K>``: the ``clustered`` preset on K k-means clusters of the train images (no
   labels; the generator draws its cluster from ``z[:, 0]`` with the clusters' frequencies).
   The clustering is not counted in the minutes (``cluster_seconds`` in the record says what it
@@ -56,6 +61,9 @@ VARIANTS = (
     "wgan_gp",
     "wgan_dcgan",
     "wgan_gp_dcgan",
+    "wgan_layer",
+    "wgan_rms2e-4",
+    "wgan_layer_rms2e-4",
 )
 
 
@@ -81,7 +89,13 @@ def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
         return gan, data, batch, info
     if name.startswith("wgan"):
         preset, dcgan, _ = name.partition("_dcgan")
-        gan = build(preset, image_shape=(28, 28, 1), seed=seed, networks="dcgan" if dcgan else None)
+        options: dict[str, Any] = {"networks": "dcgan" if dcgan else None}
+        if "_layer" in preset:
+            options["critic_norm"] = "layer"
+        if "_rms2e-4" in preset:
+            options.update(d_lr=2e-4, g_lr=2e-4)
+        preset = preset.replace("_layer", "").replace("_rms2e-4", "")
+        gan = build(preset, image_shape=(28, 28, 1), seed=seed, **options)
         step_batch = batch * gan.discriminator_steps
         info["step_batch_size"] = step_batch
         data = resumable_dataset(images, step_batch, seed=seed, transform=scale_images)

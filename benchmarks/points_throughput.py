@@ -47,6 +47,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from _machine import cpu_description, load_average
+from train_throughput import step_flops
 
 from keras_gan.data import mixture_of_gaussians
 from keras_gan.data.resumable import resumable_dataset
@@ -147,30 +148,6 @@ def hand_runner() -> Callable[[int], float]:
     return run
 
 
-def step_flops(gan: GAN) -> float:
-    """FLOPs of one training step at ``BATCH``, counting only the dense layers' multiply-adds.
-
-    The discriminator update runs the generator forward (1x) and the discriminator forward and
-    backward on real and fake batches (2 x 3x); the generator update runs the discriminator
-    forward and its input-gradient backward (2x) and the generator's backward (2x); a backward
-    pass is counted as 2x its forward (input and weight gradients).
-
-    Example:
-        >>> step_flops(_gan(jit_compile=False)) / 1e6  # doctest: +SKIP
-        373.8
-    """
-
-    def macs(model: keras.Model) -> int:
-        return sum(
-            int(layer.kernel.shape[0]) * int(layer.kernel.shape[1])
-            for layer in model._flatten_layers(include_self=False)
-            if isinstance(layer, keras.layers.Dense)
-        )
-
-    g, d = macs(gan.generator), macs(gan.discriminator)
-    return 2.0 * BATCH * (3 * g + 8 * d)
-
-
 def matmul_rate(jit_compile: bool, iterations: int = 400, repeats: int = 5) -> float:
     """Float32 FLOP/s of a loop of the step's matmul shapes on this machine (median).
 
@@ -250,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         vs_base = f"{value / base:.2f}x" if base else "-"
         vs_hand = f"{value / hand:.2f}x" if hand else "-"
         print(f"{name:<12} {value:>9.1f} {vs_base:>14} {vs_hand:>12}")
-    flops = step_flops(_gan(jit_compile=False))
+    flops = BATCH * step_flops(_gan(jit_compile=False))["ours"]  # dense multiply-adds only
     xla, graph = matmul_rate(jit_compile=True), matmul_rate(jit_compile=False)
     ceiling = max(xla, graph) / flops
     print(

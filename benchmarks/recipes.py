@@ -49,6 +49,16 @@ from quality import TimeBudget
 
 from keras_gan._atomic import write_json
 
+#: The WGAN variants: (preset, build options).
+WGAN_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "wgan": ("wgan", {}),
+    "wgan_gp": ("wgan_gp", {}),
+    "wgan_dcgan": ("wgan", {"networks": "dcgan"}),
+    "wgan_gp_dcgan": ("wgan_gp", {"networks": "dcgan"}),
+    "wgan_layer": ("wgan", {"critic_norm": "layer"}),
+    "wgan_rms2e-4": ("wgan", {"d_lr": 2e-4, "g_lr": 2e-4}),
+    "wgan_layer_rms2e-4": ("wgan", {"critic_norm": "layer", "d_lr": 2e-4, "g_lr": 2e-4}),
+}
 VARIANTS = (
     "baseline",
     "bf16",
@@ -57,13 +67,7 @@ VARIANTS = (
     "clusters10",
     "clusters20",
     "clusters50",
-    "wgan",
-    "wgan_gp",
-    "wgan_dcgan",
-    "wgan_gp_dcgan",
-    "wgan_layer",
-    "wgan_rms2e-4",
-    "wgan_layer_rms2e-4",
+    *WGAN_VARIANTS,
 )
 
 
@@ -87,14 +91,8 @@ def build_variant(name: str, seed: int) -> tuple[Any, Any, int, dict[str, Any]]:
             (images, clusters.labels), batch, seed=seed, transform=scale_images
         )
         return gan, data, batch, info
-    if name.startswith("wgan"):
-        preset, dcgan, _ = name.partition("_dcgan")
-        options: dict[str, Any] = {"networks": "dcgan" if dcgan else None}
-        if "_layer" in preset:
-            options["critic_norm"] = "layer"
-        if "_rms2e-4" in preset:
-            options.update(d_lr=2e-4, g_lr=2e-4)
-        preset = preset.replace("_layer", "").replace("_rms2e-4", "")
+    if name in WGAN_VARIANTS:
+        preset, options = WGAN_VARIANTS[name]
         gan = build(preset, image_shape=(28, 28, 1), seed=seed, **options)
         step_batch = batch * gan.discriminator_steps
         info["step_batch_size"] = step_batch

@@ -24,12 +24,14 @@ the row goes to ``--out/frontier.json``; ``--resume`` skips the measured budgets
 training from the checkpoint, so the long budgets can run in parts. Each budget writes
 ``--out/<model>/<m>min/`` (evaluation report and ``samples.png``), and the run rewrites
 ``--out/frontier.md`` (the table) and ``--out/frontier.png`` (FID, recall and coverage against
-minutes) from every row measured so far.
+minutes) from every row measured so far. ``--merge DIR ...`` writes one table and plot to
+``--out`` from several such runs (same classifier, samples and batch size; one run per model).
 
 Example:
     $ python benchmarks/quality.py --budget 0.05 --num-samples 2000
     $ python benchmarks/quality.py --budget 1 --models gmm dcgan wgan_gp
     $ python benchmarks/quality.py --minutes 5 15 30 --models resize_conv dcgan --resume
+    $ python benchmarks/quality.py --merge runs/frontier-cgan runs/frontier-dcgan --out runs/all
 """
 
 from __future__ import annotations
@@ -216,6 +218,87 @@ def frontier_plot(record: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+#: Fields that must agree between frontier runs for their rows to share one table.
+MERGE_KEYS = ("num_samples", "classifier", "batch_size")
+
+
+def merge_frontiers(records: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """One frontier record from several runs' ``frontier.json`` (``--merge``).
+
+    The runs must have scored the same number of samples with the same classifier and batch
+    size, and each model may come from one run only; ``names`` (the runs' directories) name the
+    offending run in the error.
+
+    Example:
+        >>> base = {"num_samples": 10, "classifier": "k", "batch_size": 128,
+        ...         "floor": {"fid": 0.3}, "cpu": "AMD EPYC"}
+        >>> a = {**base, "rows": {"cgan": {"5": {"fid": 9.0}}}}
+        >>> b = {**base, "rows": {"dcgan": {"5": {"fid": 50.0}}}}
+        >>> sorted(merge_frontiers([a, b], ["runs/a", "runs/b"])["rows"])
+        ['cgan', 'dcgan']
+        >>> merge_frontiers([a, {**b, "classifier": "other"}], ["runs/a", "runs/b"])
+        Traceback (most recent call last):
+        ...
+        ValueError: runs/b: classifier is 'other', but runs/a has 'k'
+        >>> merge_frontiers([a, a], ["runs/a", "runs/c"])
+        Traceback (most recent call last):
+        ...
+        ValueError: runs/c: model cgan is also in runs/a
+    """
+    if not records:
+        raise ValueError("no frontier runs to merge")
+    first, first_name = records[0], names[0]
+    merged: dict[str, Any] = {
+        **{k: v for k, v in first.items() if k != "rows"},
+        "rows": {},
+        "merged_from": list(names),
+    }
+    origin: dict[str, str] = {}
+    for record, name in zip(records, names, strict=True):
+        for key in MERGE_KEYS:
+            if record.get(key) != first.get(key):
+                raise ValueError(
+                    f"{name}: {key} is {record.get(key)!r}, but {first_name} has {first.get(key)!r}"
+                )
+        for model, budgets in record["rows"].items():
+            if model in origin:
+                raise ValueError(f"{name}: model {model} is also in {origin[model]}")
+            origin[model] = name
+            merged["rows"][model] = budgets
+    return merged
+
+
+def merge(dirs: list[str], out: Path) -> None:
+    """Write ``out/frontier.{json,md,png}`` from the ``frontier.json`` of each run in ``dirs``.
+
+    Refuses to overwrite an ``out/frontier.json`` that a training run (not a merge) wrote.
+
+    Example:
+        >>> merge(["runs/frontier-cgan", "runs/frontier-dcgan"], Path("runs/all"))  # doctest: +SKIP
+    """
+    records = []
+    for directory in dirs:
+        path = Path(directory) / "frontier.json"
+        if not path.is_file():
+            raise SystemExit(f"--merge {directory}: no frontier.json (a --minutes run's --out)")
+        records.append(json.loads(path.read_text()))
+    try:
+        record = merge_frontiers(records, list(dirs))
+    except ValueError as error:
+        raise SystemExit(f"--merge: {error}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "frontier.json"
+    if target.is_file() and "merged_from" not in json.loads(target.read_text()):
+        raise SystemExit(f"{target} is a training run's record: pick another --out for the merge")
+    write_json(target, record)
+    table = frontier_table(record)
+    tmp = out / f".frontier.tmp-{os.getpid()}.md"
+    tmp.write_text(table + "\n")
+    os.replace(tmp, out / "frontier.md")
+    frontier_plot(record, out / "frontier.png")
+    print(table)
+
+
 def frontier(args: argparse.Namespace, classifier: Any, reference: Any, floor: Any) -> None:
     """Train each preset for ``args.minutes`` (cumulative), scoring and saving at each budget."""
     import keras
@@ -385,7 +468,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--classifier-limit", type=int, help="train the classifier on N images (quick checks)"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        help="write one frontier table and plot to --out from these --minutes runs' --out",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        merge(args.merge, Path(args.out))
+        return 0
     if not args.budget > 0:
         parser.error(f"--budget must be positive, got {args.budget}")
     if args.minutes is not None:

@@ -49,7 +49,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 from _machine import cpu_description, load_average
 
-from keras_gan._atomic import write_json
+from keras_gan._atomic import write_bytes, write_json
 
 #: Epochs of each GAN preset at --budget 1 (on 60,000 images).
 BASE = {"gan": 10, "resize_conv": 3, "dcgan": 3, "wgan": 3, "wgan_gp": 3}
@@ -292,9 +292,7 @@ def merge(dirs: list[str], out: Path) -> None:
         raise SystemExit(f"{target} is a training run's record: pick another --out for the merge")
     write_json(target, record)
     table = frontier_table(record)
-    tmp = out / f".frontier.tmp-{os.getpid()}.md"
-    tmp.write_text(table + "\n")
-    os.replace(tmp, out / "frontier.md")
+    write_bytes(out / "frontier.md", (table + "\n").encode())
     frontier_plot(record, out / "frontier.png")
     print(table)
 

@@ -313,7 +313,9 @@ def scalar_logs_workaround(logs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
 
 
 def synchronize_batch_norm(model: keras.Model) -> int:
-    """Make every ``BatchNormalization`` of ``model`` normalise with GLOBAL-batch statistics.
+    """Make every batch norm of ``model`` (Keras' ``BatchNormalization`` and
+    :class:`~keras_gan.networks.common.BatchStatNormalization`) normalise with GLOBAL-batch
+    statistics.
 
     Under a multi-replica strategy a plain batch-norm layer uses each replica's own batch
     moments, so the result depends on the number of replicas. ``synchronized=True`` (TensorFlow
@@ -329,8 +331,11 @@ def synchronize_batch_norm(model: keras.Model) -> int:
     # Keras has no public walk over every nested layer (``layers`` stops at one level and
     # misses layers held as attributes of custom layers); ``_flatten_layers`` is the walk
     # Keras itself uses for ``model.variables``.
+    from keras_gan.networks.common import BatchStatNormalization
+
     for layer in model._flatten_layers(include_self=True):
-        if isinstance(layer, keras.layers.BatchNormalization) and not layer.synchronized:
+        batch_norm = isinstance(layer, (keras.layers.BatchNormalization, BatchStatNormalization))
+        if batch_norm and not layer.synchronized:
             layer.synchronized = True
             count += 1
     return count

@@ -128,7 +128,8 @@ class GradientPenalty(Penalty):
     drawn uniform in [0, 1] ONCE PER SAMPLE (broadcast over the sample's features); the norm runs
     over all non-batch axes. A class-conditional critic scores each interpolate with the label
     of its real sample (``labels``). Batch norm in the critic mixes samples and invalidates the
-    per-sample penalty, so a critic with a BatchNormalization layer is rejected (use layer norm).
+    per-sample penalty, so a critic with batch normalisation (``BatchNormalization`` or
+    :class:`~keras_gan.networks.common.BatchStatNormalization`) is rejected (use layer norm).
 
     Args:
         weight: lambda (10 in the paper).
@@ -147,11 +148,14 @@ class GradientPenalty(Penalty):
         Example:
             >>> GradientPenalty().check_discriminator(keras.Sequential([keras.Input((2,))]))
         """
+        from keras_gan.networks.common import BatchStatNormalization
+
+        batch_norms = (keras.layers.BatchNormalization, BatchStatNormalization)
         # Private Keras API: no public walk reaches nested models, wrappers and custom layers.
         bad = [
             layer.name
             for layer in discriminator._flatten_layers()
-            if isinstance(layer, keras.layers.BatchNormalization)
+            if isinstance(layer, batch_norms)
         ]
         if bad:
             raise ValueError(

@@ -6,12 +6,14 @@ Example:
 """
 
 from .clustered import LatentClass, clustered_generator, latent_class_layer
+from .common import BatchStatNormalization
 from .conditional import acgan_discriminator, conditional_generator, projection_discriminator
 from .dcgan import dcgan_discriminator, dcgan_generator
 from .mlp import mlp_discriminator, mlp_generator
 from .resize_conv import resize_conv_generator, strided_discriminator
 
 __all__ = [
+    "BatchStatNormalization",
     "LatentClass",
     "acgan_discriminator",
     "clustered_generator",

@@ -6,11 +6,15 @@ Example:
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
+from typing import Any
 
 import keras
+from keras import ops
 
-NORMS = (None, "batch", "layer", "spectral")
+NORMS = (None, "batch", "batch_stats", "layer", "spectral")
 
 
 def check_norm(norm: str | None) -> str | None:
@@ -60,7 +64,9 @@ def normalization(norm: str | None, name: str | None = None) -> keras.layers.Lay
     """The activation-normalisation layer for ``norm`` (None for none or spectral).
 
     Layer norm normalises each sample over all its features, so it is safe in a WGAN-GP critic,
-    where batch norm is not (the penalty is per sample).
+    where batch norm is not (the penalty is per sample). ``"batch_stats"`` is batch norm without
+    moving statistics (:class:`BatchStatNormalization`): a frozen discriminator still normalises
+    by the batch it scores, as the WGAN paper's batch-normalised critic does in both updates.
 
     Example:
         >>> normalization("batch").__class__.__name__
@@ -68,6 +74,96 @@ def normalization(norm: str | None, name: str | None = None) -> keras.layers.Lay
     """
     if norm == "batch":
         return keras.layers.BatchNormalization(name=name)
+    if norm == "batch_stats":
+        return BatchStatNormalization(name=name)
     if norm == "layer":
         return keras.layers.LayerNormalization(axis=-1, name=name)
     return None
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class BatchStatNormalization(keras.layers.Layer):
+    """Batch norm by the statistics of the batch being scored, always: no moving statistics.
+
+    Each channel (last axis) is normalised by its mean and variance over every other axis of
+    the input batch (for images: the batch and the pixels), then scaled by ``gamma`` and shifted
+    by ``beta``, in training and at inference, trainable or frozen. Keras'
+    ``BatchNormalization`` switches to its moving statistics when its layer is frozen, which is
+    what a GAN's generator update does to the discriminator; a critic built with this layer
+    scores the generator's batch the way it scored the fake batch in its own update (the
+    batch-normalised critic of Arjovsky et al. 2017, where real and fake batches are normalised
+    separately). The statistics, ``gamma`` and ``beta`` stay float32 under a mixed dtype policy
+    (the output is cast to the compute dtype). A critic scores each sample relative to its
+    batch, so a batch of one ``(1, C)`` vector normalises to ``beta`` whatever its values.
+
+    Args:
+        epsilon: added to the variance (a positive, finite number).
+        synchronized: under a multi-replica ``tf.distribute`` strategy, all-reduce the moments
+            so every replica normalises by the GLOBAL batch's statistics
+            (:func:`keras_gan.distribute.synchronize_batch_norm` turns it on); on one replica
+            it changes nothing.
+        **kwargs: ``keras.layers.Layer`` arguments such as ``name``.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = BatchStatNormalization()
+        >>> out = np.asarray(layer(np.array([[1.0, 10.0], [3.0, 30.0]], "float32")))
+        >>> np.round(out, 3).tolist()
+        [[-1.0, -1.0], [1.0, 1.0]]
+    """
+
+    def __init__(self, epsilon: float = 1e-3, synchronized: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if (
+            not isinstance(epsilon, numbers.Real)
+            or isinstance(epsilon, bool)
+            or not math.isfinite(epsilon)
+            or epsilon <= 0
+        ):
+            raise ValueError(
+                f"epsilon must be a positive, finite number. Received: epsilon={epsilon!r}"
+            )
+        self.epsilon = float(epsilon)
+        self.synchronized = bool(synchronized)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create ``gamma`` (ones) and ``beta`` (zeros), one per channel, kept in float32."""
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(
+                "BatchStatNormalization needs inputs of rank 2 or more (batch, ..., channels) "
+                f"with a known channel dimension. Received: input_shape={input_shape}"
+            )
+        channels = int(input_shape[-1])
+        self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: channels})
+        # autocast=False: a mixed policy must not round them to the compute dtype in ``call``.
+        self.gamma = self.add_weight(
+            shape=(channels,), initializer="ones", name="gamma", autocast=False
+        )
+        self.beta = self.add_weight(
+            shape=(channels,), initializer="zeros", name="beta", autocast=False
+        )
+
+    def call(self, inputs: Any) -> Any:
+        """Normalise ``inputs`` by their own per-channel batch statistics."""
+        x = ops.cast(inputs, "float32")
+        axes = list(range(len(x.shape) - 1))
+        mean, variance = ops.moments(x, axes=axes, keepdims=True, synchronized=self.synchronized)
+        out = (x - mean) * ops.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+        return ops.cast(out, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """The input's shape."""
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        """The layer config with its ``epsilon`` and ``synchronized``.
+
+        Example:
+            >>> BatchStatNormalization(epsilon=1e-5).get_config()["epsilon"]
+            1e-05
+        """
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "synchronized": self.synchronized,
+        }

@@ -86,8 +86,11 @@ def dcgan_discriminator(
     Args:
         image_shape: ``(H, W, C)`` of the input images.
         width: filters of the first convolution (the second has 2x).
-        norm: normalisation after the second convolution: ``"batch"`` (DCGAN), ``"layer"``
-            (safe with a gradient penalty), ``"spectral"`` (on every weight layer) or None.
+        norm: normalisation after the second convolution: ``"batch"`` (DCGAN),
+            ``"batch_stats"`` (batch norm that keeps using the batch's statistics when the
+            critic is frozen, :class:`~keras_gan.networks.common.BatchStatNormalization`),
+            ``"layer"`` (safe with a gradient penalty), ``"spectral"`` (on every weight layer)
+            or None.
             The first layer is never normalised, as in the paper.
         dropout: dropout rate after each LeakyReLU (0 disables).
         name: model name.

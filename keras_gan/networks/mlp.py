@@ -85,7 +85,7 @@ def mlp_discriminator(
     Args:
         input_shape: shape of one sample.
         hidden: units of each hidden layer.
-        norm: None, ``"batch"``, ``"layer"`` or ``"spectral"``.
+        norm: None, ``"batch"``, ``"batch_stats"``, ``"layer"`` or ``"spectral"``.
         dropout: dropout rate after each hidden layer.
         scale: divide the input by this first (a ``Rescaling`` layer when not 1), the
             counterpart of :func:`mlp_generator`'s ``scale``.

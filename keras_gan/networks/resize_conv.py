@@ -100,7 +100,7 @@ def strided_discriminator(
     Args:
         image_shape: ``(H, W, C)`` of the input images.
         width: filters of the first convolution (the second has 2x).
-        norm: None, ``"batch"``, ``"layer"`` or ``"spectral"`` (as in
+        norm: None, ``"batch"``, ``"batch_stats"``, ``"layer"`` or ``"spectral"`` (as in
             :func:`~keras_gan.networks.dcgan_discriminator`).
         dropout: dropout rate after each LeakyReLU (0 disables).
         name: model name.

@@ -139,6 +139,15 @@ def test_synchronize_batch_norm_switches_every_layer():
     assert distribute.synchronize_batch_norm(generator) == 0
 
 
+def test_synchronize_batch_norm_switches_batch_statistics_critics_too():
+    from keras_gan.networks import BatchStatNormalization, strided_discriminator
+
+    critic = strided_discriminator((8, 8, 1), width=4, norm="batch_stats")
+    norms = [x for x in critic.layers if isinstance(x, BatchStatNormalization)]
+    assert len(norms) == 1 and not norms[0].synchronized
+    assert distribute.synchronize_batch_norm(critic) == 1 and norms[0].synchronized
+
+
 # ---------------------------------------------------------------------- resumable data
 
 

@@ -1,6 +1,7 @@
 """Two replicas compute what one device computes: K steps of MirroredStrategy over two logical
 CPUs against the default strategy, same global batch, same seeds (non-saturating DCGAN-like with
-batch norm in the generator, and WGAN-GP with two critic steps per generator step).
+batch norm in the generator, WGAN-GP with two critic steps per generator step, and a clipped
+WGAN whose critic normalises by batch statistics).
 
 The logical devices must be configured before TensorFlow initialises, so the comparison runs in a
 fresh subprocess; it prints the differences as JSON and the test checks them.
@@ -46,6 +47,11 @@ SCRIPT = textwrap.dedent(
                 loss="non_saturating",
             )
             return gan
+        if kind == "wgan_batch_stats":
+            return build(
+                "wgan", image_shape=(8, 8, 1), latent_dim=4, width=4, seed=3,
+                d_lr=1e-3, g_lr=1e-3, discriminator_steps=2, critic_norm="batch_stats",
+            )
         return build(
             "wgan_gp", image_shape=(8, 8, 1), latent_dim=4, width=4, seed=3,
             d_lr=1e-3, g_lr=1e-3, discriminator_steps=2,
@@ -64,7 +70,7 @@ SCRIPT = textwrap.dedent(
         return start, [w.numpy() for w in gan.weights], logs, steps
 
     report = {}
-    for kind in ("non_saturating", "wgan_gp"):
+    for kind in ("non_saturating", "wgan_gp", "wgan_batch_stats"):
         s1, w1, l1, n1 = train(kind, distribute.get_strategy("default"))
         two = distribute.get_strategy("mirrored", ["/cpu:0", "/cpu:1"])
         s2, w2, l2, n2 = train(kind, two)
@@ -105,3 +111,4 @@ def test_two_replicas_equal_one_device():
         # Logged metrics are the global values, not per-replica fractions.
         assert r["log_keys"] and r["log_diff"] < 1e-5, (kind, r)
     assert {"penalty", "w_distance"} <= set(report["wgan_gp"]["logs"])
+    assert set(report) == {"non_saturating", "wgan_gp", "wgan_batch_stats"}

@@ -19,10 +19,16 @@ Variants (all on the ``resize_conv`` networks, batch 128, seed 0, unless stated)
   steps of 128 images per generator step); ``wgan_dcgan``, ``wgan_gp_dcgan``: the same recipes
   on the DCGAN pair (``build(..., networks="dcgan")``).
 - ``wgan_layer``: ``wgan`` with a layer-normalised critic (``critic_norm="layer"``, as
-  ``wgan_gp``'s; the paper's DCGAN critic was batch-normalised, which a frozen Keras 3 critic
-  cannot use in the generator update); clipping also applies to the norms' scales and offsets.
+  ``wgan_gp``'s; the paper's DCGAN critic was batch-normalised, which Keras'
+  ``BatchNormalization`` does not keep when frozen in the generator update; ``wgan_batch``
+  below does); clipping also applies to the norms' scales and offsets.
 - ``wgan_rms2e-4``: ``wgan`` with RMSprop at 2e-4 instead of the paper's 5e-5;
-  ``wgan_layer_rms2e-4``: both changes.
+  ``wgan_layer_rms2e-4``: both changes; ``wgan_rms5e-4``, ``wgan_rms1e-3``: RMSprop at 5e-4
+  and 1e-3; ``wgan_rms2e-4_ema``: RMSprop 2e-4 and sampling from an EMA (0.99) of the
+  generator's weights; ``wgan_rms2e-4_c2``: RMSprop 2e-4 and 2 critic steps per generator step.
+- ``wgan_batch``: ``wgan`` with a batch-normalised critic that keeps normalising by the scored
+  batch's statistics when frozen (``critic_norm="batch_stats"``), as the paper's DCGAN critic
+  did in both updates; ``wgan_batch_rms5e-4``: the same with RMSprop at 5e-4.
 - ``clusters<K>``: the ``clustered`` preset on K k-means clusters of the train images (no
   labels; the generator draws its cluster from ``z[:, 0]`` with the clusters' frequencies).
   The clustering is not counted in the minutes (``cluster_seconds`` in the record says what it
@@ -58,6 +64,12 @@ WGAN_VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "wgan_layer": ("wgan", {"critic_norm": "layer"}),
     "wgan_rms2e-4": ("wgan", {"d_lr": 2e-4, "g_lr": 2e-4}),
     "wgan_layer_rms2e-4": ("wgan", {"critic_norm": "layer", "d_lr": 2e-4, "g_lr": 2e-4}),
+    "wgan_rms5e-4": ("wgan", {"d_lr": 5e-4, "g_lr": 5e-4}),
+    "wgan_rms1e-3": ("wgan", {"d_lr": 1e-3, "g_lr": 1e-3}),
+    "wgan_rms2e-4_ema": ("wgan", {"d_lr": 2e-4, "g_lr": 2e-4, "ema_decay": 0.99}),
+    "wgan_rms2e-4_c2": ("wgan", {"d_lr": 2e-4, "g_lr": 2e-4, "discriminator_steps": 2}),
+    "wgan_batch": ("wgan", {"critic_norm": "batch_stats"}),
+    "wgan_batch_rms5e-4": ("wgan", {"critic_norm": "batch_stats", "d_lr": 5e-4, "g_lr": 5e-4}),
 }
 VARIANTS = (
     "baseline",

@@ -331,10 +331,12 @@ def synchronize_batch_norm(model: keras.Model) -> int:
     # Keras has no public walk over every nested layer (``layers`` stops at one level and
     # misses layers held as attributes of custom layers); ``_flatten_layers`` is the walk
     # Keras itself uses for ``model.variables``.
-    from keras_gan.networks.common import BatchStatNormalization
-
     for layer in model._flatten_layers(include_self=True):
-        batch_norm = isinstance(layer, (keras.layers.BatchNormalization, BatchStatNormalization))
+        # ``batch_statistics``: the mark of a batch-statistics layer defined outside Keras
+        # (BatchStatNormalization), which this module cannot import.
+        batch_norm = isinstance(layer, keras.layers.BatchNormalization) or getattr(
+            layer, "batch_statistics", False
+        )
         if batch_norm and not layer.synchronized:
             layer.synchronized = True
             count += 1

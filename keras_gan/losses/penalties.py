@@ -148,14 +148,13 @@ class GradientPenalty(Penalty):
         Example:
             >>> GradientPenalty().check_discriminator(keras.Sequential([keras.Input((2,))]))
         """
-        from keras_gan.networks.common import BatchStatNormalization
-
-        batch_norms = (keras.layers.BatchNormalization, BatchStatNormalization)
         # Private Keras API: no public walk reaches nested models, wrappers and custom layers.
+        # ``batch_statistics`` marks BatchStatNormalization (networks), which losses cannot import.
         bad = [
             layer.name
             for layer in discriminator._flatten_layers()
-            if isinstance(layer, batch_norms)
+            if isinstance(layer, keras.layers.BatchNormalization)
+            or getattr(layer, "batch_statistics", False)
         ]
         if bad:
             raise ValueError(

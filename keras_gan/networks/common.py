@@ -104,6 +104,10 @@ class BatchStatNormalization(keras.layers.Layer):
             it changes nothing.
         **kwargs: ``keras.layers.Layer`` arguments such as ``name``.
 
+    The class attribute ``batch_statistics = True`` marks it for the code that must treat it as
+    batch norm without importing it (the gradient penalty's refusal,
+    :func:`keras_gan.distribute.synchronize_batch_norm`).
+
     Example:
         >>> import numpy as np
         >>> layer = BatchStatNormalization()
@@ -111,6 +115,8 @@ class BatchStatNormalization(keras.layers.Layer):
         >>> np.round(out, 3).tolist()
         [[-1.0, -1.0], [1.0, 1.0]]
     """
+
+    batch_statistics = True
 
     def __init__(self, epsilon: float = 1e-3, synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)

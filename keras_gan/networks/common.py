@@ -6,13 +6,13 @@ Example:
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 from keras import ops
+
+from keras_gan._checks import check_positive_float
 
 NORMS = (None, "batch", "batch_stats", "layer", "spectral")
 
@@ -120,16 +120,7 @@ class BatchStatNormalization(keras.layers.Layer):
 
     def __init__(self, epsilon: float = 1e-3, synchronized: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if (
-            not isinstance(epsilon, numbers.Real)
-            or isinstance(epsilon, bool)
-            or not math.isfinite(epsilon)
-            or epsilon <= 0
-        ):
-            raise ValueError(
-                f"epsilon must be a positive, finite number. Received: epsilon={epsilon!r}"
-            )
-        self.epsilon = float(epsilon)
+        self.epsilon = check_positive_float(epsilon, "epsilon")
         self.synchronized = bool(synchronized)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:

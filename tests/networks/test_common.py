@@ -143,7 +143,7 @@ def test_bad_options_name_the_value():
     with pytest.raises(ValueError, match="batch_stat"):
         check_norm("batch_stat")
     for bad in (0, -1e-3, float("inf"), True, "1e-3"):
-        with pytest.raises(ValueError, match=rf"positive, finite.*epsilon={bad!r}"):
+        with pytest.raises(ValueError, match=rf"positive finite.*epsilon={bad!r}"):
             BatchStatNormalization(epsilon=bad)
     assert BatchStatNormalization(epsilon=np.float32(1e-5)).epsilon == pytest.approx(1e-5)
     with pytest.raises(ValueError, match=r"known channel.*\(None, None\)"):

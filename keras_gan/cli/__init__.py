@@ -60,9 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
         >>> build_parser().prog
         'keras-gan'
     """
+    from keras_gan import __version__
+
     parser = argparse.ArgumentParser(
         prog="keras-gan",
         description="Train, evaluate, export, sample and serve GANs built on Keras 3.",
+    )
+    parser.add_argument("--version", action="version", version=f"keras-gan {__version__}")
+    verbose_help = (
+        "show TensorFlow's C++ log lines (hidden by default; a TF_CPP_MIN_LOG_LEVEL of your own "
+        "also shows them)"
+    )
+    parser.add_argument("--verbose", action="store_true", help=verbose_help)
+    # The same flag after the command name; SUPPRESS keeps a sub-command's default from
+    # overwriting a --verbose given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -74,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
             if error.name != f"{__name__}{module_name}":
                 raise
             continue
-        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        command_parser = sub.add_parser(
+            name, help=module.HELP, description=module.HELP, parents=[common]
+        )
         module.add_arguments(command_parser)
         command_parser.set_defaults(_module=module)
     return parser
@@ -92,9 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     Example:
         >>> main(["--help"])  # doctest: +SKIP
     """
-    # Quiet TensorFlow's C++ start-up logging before anything can import it.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    quiet = not args.verbose and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    if not quiet:
+        return _run(args)
+    # Quiet TensorFlow's C++ logging before anything can import it; the lines it logs through
+    # Abseil whatever the level are filtered out of standard error (keras_gan.cli.quiet).
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    from .quiet import NativeLogFilter
+
+    with NativeLogFilter():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args._module.run(args) or 0)
     except CommandError as error:

@@ -104,7 +104,8 @@ class SampleGrid(keras.callbacks.Callback):
     """Write a grid of samples from a FIXED latent batch at the end of every N-th epoch.
 
     For a class-conditional model the grid has one row per class (``n // num_classes`` samples
-    a row).
+    a row), named on the left. Images are enlarged to be seen (``serving.images.default_scale``:
+    28 pixels to 112).
 
     Files are ``<directory>/epoch_NNN.png``; with ``tensorboard_dir`` the same grid is also
     logged as an image summary (``samples``) beside Keras' TensorBoard scalars.
@@ -151,12 +152,14 @@ class SampleGrid(keras.callbacks.Callback):
             columns = max(1, self.n // num_classes)
             labels = np.repeat(np.arange(num_classes, dtype=np.int32), columns)
             images = self.model.generate(len(labels), labels=labels, seed=self.seed)
+            names = getattr(self.model, "class_names", None)
+            row_labels = list(names) if names else [str(c) for c in range(num_classes)]
         else:
             images = self.model.generate(self.n, seed=self.seed)
-            columns = None
+            columns, row_labels = None, None
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
-        save_grid(images, path, columns=columns)
+        save_grid(images, path, columns=columns, row_labels=row_labels)
         self.last_path = path
         if self.tensorboard_dir is not None:
             import tensorflow as tf

@@ -296,7 +296,9 @@ def evaluate(
         "samples": out_dir / "samples.png",
         "histogram": out_dir / "class_histogram.png",
     }
-    save_grid(_grid_images(images, asked, num_classes), files["samples"])
+    grid, grid_rows = _grid_images(images, asked, num_classes)
+    row_labels = None if grid_rows is None else [labels[c] for c in grid_rows]
+    save_grid(grid, files["samples"], columns=8, row_labels=row_labels)
     plot_class_histogram(files["histogram"], generated_hist.tolist(), real_hist.tolist(), labels)
     report: dict[str, Any] = {
         "target": sampler.source,
@@ -331,14 +333,17 @@ def evaluate(
     return report
 
 
-def _grid_images(images: np.ndarray, asked: np.ndarray | None, num_classes: int) -> np.ndarray:
-    """64 samples for the grid; for a conditional generator, one row of 8 per class."""
+def _grid_images(
+    images: np.ndarray, asked: np.ndarray | None, num_classes: int
+) -> tuple[np.ndarray, list[int] | None]:
+    """64 samples for the grid (8 a row); for a conditional generator, one row of 8 per class,
+    with the class of each row."""
     if asked is None:
-        return images[:64]
+        return images[:64], None
     rows = [images[asked == c][:8] for c in range(num_classes)]
     if any(len(row) < 8 for row in rows):
-        return images[:64]
-    return np.concatenate(rows)
+        return images[:64], None
+    return np.concatenate(rows), list(range(num_classes))
 
 
 def format_per_class(report: dict[str, Any]) -> str:

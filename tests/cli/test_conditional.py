@@ -36,7 +36,8 @@ def test_train_records_the_classes_and_draws_a_row_per_class(conditional_run):
     assert run["num_classes"] == 10 and run["class_names"] == list(CLASS_NAMES["fashion_mnist"])
     png = (conditional_run / "samples" / "epoch_001.png").read_bytes()
     width, height = struct.unpack(">II", png[16:24])  # the PNG header's size
-    rows = tile_images(np.zeros((60, 28, 28, 1), np.uint8), columns=6)  # 64 // 10 = 6 a row
+    names = list(CLASS_NAMES["fashion_mnist"])  # 64 // 10 = 6 a row, each row named
+    rows = tile_images(np.zeros((60, 28, 28, 1), np.uint8), columns=6, scale=4, row_labels=names)
     assert (height, width) == rows.shape[:2]  # ten rows, one per class
     generator = load_generator(conditional_run)
     assert generator.num_classes == 10 and generator.class_names[7] == "Sneaker"

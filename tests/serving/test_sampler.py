@@ -151,7 +151,7 @@ def test_sample_and_generate_errors(base, tmp_path):
 def test_save_grid_writes_the_tiled_png(base, tmp_path):
     sampler = Sampler(base)
     images = sampler.sample(6, seed=0)
-    path = sampler.save_grid(images, tmp_path / "sub" / "grid.png", columns=3, padding=1)
+    path = sampler.save_grid(images, tmp_path / "sub" / "grid.png", columns=3, padding=1, scale=1)
     width, height, channels, pixels = read_png(path)
     assert (width, height, channels) == (3 * 9 + 1, 2 * 9 + 1, 1)
     np.testing.assert_array_equal(pixels[1:9, 1:9], images[0])
@@ -159,9 +159,20 @@ def test_save_grid_writes_the_tiled_png(base, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["grid.png"]  # no temporary left
 
 
+def test_save_grid_enlarges_small_images_by_default(base, tmp_path):
+    """8x8 images are drawn 12 times larger (96 pixels), each pixel a 12x12 block."""
+    images = Sampler(base).sample(2, seed=0)
+    width, height, _, pixels = read_png(Sampler.save_grid(images, tmp_path / "g.png", padding=1))
+    assert (width, height) == (2 * 97 + 1, 97 + 1)
+    first = pixels[1:97, 1:97, 0]
+    np.testing.assert_array_equal(first[::12, ::12], images[0][..., 0])
+    np.testing.assert_array_equal(first, np.kron(images[0][..., 0], np.ones((12, 12), np.uint8)))
+
+
 def test_cli_sample_png_and_npy(base, tmp_path, capsys):
     out = tmp_path / "grid.png"
-    assert main(["sample", str(base), "-n", "9", "--seed", "4", "--out", str(out)]) == 0
+    args = ["sample", str(base), "-n", "9", "--seed", "4", "--out", str(out), "--scale", "1"]
+    assert main(args) == 0
     message = capsys.readouterr().out
     assert f"wrote {out}: 9 samples of 8x8x1 from {base / '1' / 'model.onnx'} (seed 4)" in message
     width, height, _, pixels = read_png(out)
@@ -210,6 +221,7 @@ print("HEAVY", heavy)
 def test_console_script_sample(base, tmp_path):
     out = tmp_path / "g.png"
     command = [str(VENV_BIN / "keras-gan"), "sample", str(base), "-n", "64", "--seed", "0"]
+    command += ["--scale", "1"]
     result = subprocess.run(
         [*command, "--out", str(out)],
         capture_output=True,

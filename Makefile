@@ -15,7 +15,7 @@ DATA := /usr/share/datasets/fashion-mnist
 RUN ?= runs/demo
 EPOCHS ?= 12
 
-.PHONY: demo test data install lint clean
+.PHONY: demo test data install lint clean pretrained
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ demo: $(STAMP) data
 
 test: $(STAMP) data
 	$(BIN)/pytest
+
+# The generators shipped in keras_gan/serving/pretrained/ (about 25 min on 2 CPU cores).
+pretrained: $(STAMP) data
+	$(BIN)/python scripts/pretrained.py --replace
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

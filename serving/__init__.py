@@ -4,7 +4,8 @@ Nothing in this package imports TensorFlow or Keras. Names are handed on lazily 
 ``import keras_gan.serving`` costs nothing until a name is used, and the server's WSGI
 dependency (``waitress``, the ``[serve]`` extra) is imported only by ``serve``.
 
-* ``Sampler(path)``: ``sample(n, seed)``, ``generate(z)``, ``save_grid(images, path)``.
+* ``Sampler(path)``: ``sample(n, seed)``, ``generate(z)``, ``save_grid(images, path)``;
+  ``Sampler.pretrained("fashion-mnist")`` samples a generator shipped in the package.
 * ``ServingApp`` / ``make_app(base_path, name)``: a WSGI application with TF Serving's REST API;
   ``serve(app, host, port)`` runs it under waitress.
 * ``Client(url, model)``: a REST client for this server and for TF Serving.
@@ -53,4 +54,5 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     modules = ("app", "client", "config", "images", "latent", "layout", "limits", "predict")
+    modules += ("pretrained",)
     return sorted({*__all__, *modules, "sampler", "server", "versions"})

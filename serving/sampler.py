@@ -295,6 +295,26 @@ class Sampler:
                 f"sampler implements {RECIPE!r}."
             )
 
+    @classmethod
+    def pretrained(cls, name: str = "fashion-mnist", **kwargs: Any) -> Sampler:
+        """A sampler of a generator shipped inside the package (``keras_gan.serving.pretrained``).
+
+        Args:
+            name: ``"fashion-mnist"`` (the default preset) or ``"fashion-mnist-cgan"``
+                (class-conditional); ``keras_gan.serving.pretrained.names()`` lists them.
+            **kwargs: passed to ``Sampler`` (``providers``, ``threads``, ...).
+
+        Raises:
+            ValueError: no pretrained generator of that name.
+
+        Example:
+            >>> Sampler.pretrained("fashion-mnist").sample(2, seed=0).shape  # doctest: +SKIP
+            (2, 28, 28, 1)
+        """
+        from keras_gan.serving import pretrained
+
+        return cls(pretrained.path(name), **kwargs)
+
     def _read_classes(self) -> None:
         """``num_classes`` and ``class_names`` from the metadata, checked against the inputs."""
         num_classes = self.metadata.get("num_classes")
@@ -536,7 +556,12 @@ class Sampler:
 
     @staticmethod
     def save_grid(
-        images: np.ndarray, path: str | os.PathLike, columns: int | None = None, padding: int = 2
+        images: np.ndarray,
+        path: str | os.PathLike,
+        columns: int | None = None,
+        padding: int = 2,
+        scale: int | None = None,
+        row_labels: list[str] | None = None,
     ) -> Path:
         """Tile images ``(n, H, W[, C])`` into one PNG file (written atomically).
 
@@ -545,6 +570,9 @@ class Sampler:
             path: the PNG file to write.
             columns: images per row (ceil(sqrt(n)) when None).
             padding: pixels between images.
+            scale: whole-number enlargement of each image; None: 28 pixels -> 4
+                (``keras_gan.serving.images.default_scale``).
+            row_labels: a text per grid row, drawn on the left.
 
         Returns:
             The written path.
@@ -553,7 +581,9 @@ class Sampler:
             >>> Sampler.save_grid(sampler.sample(16, seed=1), "grid.png")  # doctest: +SKIP
             PosixPath('grid.png')
         """
-        return _images.save_grid(images, path, columns=columns, padding=padding)
+        return _images.save_grid(
+            images, path, columns=columns, padding=padding, scale=scale, row_labels=row_labels
+        )
 
     def __repr__(self) -> str:
         return (

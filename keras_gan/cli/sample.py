@@ -10,6 +10,7 @@ Example:
     $ keras-gan sample runs/dcgan/export -n 64 --seed 0 --out grid.png
     $ keras-gan sample models/dcgan/3/model.onnx -n 1000 --out samples.npy
     $ keras-gan sample runs/cgan/export --label sneaker -n 16 --out sneakers.png
+    $ keras-gan sample --pretrained fashion-mnist -n 64 --seed 0 --out grid.png
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "model",
         metavar="MODEL",
+        nargs="?",
         help="a .onnx file, a version directory, or a model base path (its highest version)",
+    )
+    parser.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help="sample a generator shipped in the package instead of MODEL: fashion-mnist "
+        "(the default preset) or fashion-mnist-cgan (class-conditional, takes --label)",
     )
     parser.add_argument("-n", "--num", type=int, default=64, help="number of samples (default 64)")
     parser.add_argument(
@@ -43,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a .png grid, or a .npy file of the raw samples (default: samples.png)",
     )
     parser.add_argument("--columns", type=int, help="images per grid row (default: ceil(sqrt(n)))")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        help="enlarge each image of the grid this many times (default: 28-pixel images x4, "
+        "32 x3, 64 x2, 96 and up x1)",
+    )
     parser.add_argument(
         "--batch-size", type=int, help="run the generator in chunks of this many samples"
     )
@@ -73,13 +87,19 @@ def run(args: argparse.Namespace) -> int:
         ("-n", args.num),
         ("--columns", args.columns),
         ("--batch-size", args.batch_size),
+        ("--scale", args.scale),
     ):
         check_positive_flag(value, flag)
     seed = secrets.randbits(63) if args.seed is None else args.seed
     if not -(2**63) <= seed < 2**63:
         raise CommandError(f"--seed must fit in a signed 64-bit integer. Received: {seed}")
+    if (args.model is None) == (args.pretrained is None):
+        raise CommandError("give either MODEL or --pretrained NAME")
     try:
-        sampler = Sampler(args.model)
+        if args.pretrained is not None:
+            sampler = Sampler.pretrained(args.pretrained)
+        else:
+            sampler = Sampler(args.model)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
     label = None
@@ -102,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{sampler.files.onnx} generates flat samples of shape {sampler.image_shape}, "
                 "which make no image grid; use --out FILE.npy"
             )
-        sampler.save_grid(samples, out, columns=args.columns)
+        sampler.save_grid(samples, out, columns=args.columns, scale=args.scale)
     shape = "x".join(str(d) for d in sampler.image_shape)
     of_class = "" if label is None else f" of class {sampler.class_names[label]!r} ({label})"
     print(

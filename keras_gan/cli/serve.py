@@ -6,6 +6,7 @@ the highest version is served and a new version directory is picked up while run
 
 Example:
     $ keras-gan serve --model-base-path runs/dcgan/export --model-name dcgan --port 8501
+    $ keras-gan serve --pretrained fashion-mnist
     $ curl -d '{"signature_name": "sample", "inputs": {"n": 4, "seed": 0}}' \\
         http://127.0.0.1:8501/v1/models/dcgan:predict
 """
@@ -34,12 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory of numeric version directories (the --out of `keras-gan export`)",
     )
     source.add_argument(
+        "--pretrained",
+        metavar="NAME",
+        help="serve a generator shipped in the package: fashion-mnist or fashion-mnist-cgan "
+        "(named NAME in URLs unless --model-name is given)",
+    )
+    source.add_argument(
         "--model-config-file",
         metavar="FILE",
         help="a TF Serving models.config (model_config_list) naming several models",
     )
     parser.add_argument(
-        "--model-name", default="default", help="model name in URLs (default: default)"
+        "--model-name",
+        help="model name in URLs (default: default, or the --pretrained NAME)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)"
@@ -111,11 +119,21 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             raise CommandError(str(error)) from error
     else:
+        base_path = args.model_base_path
+        name = args.model_name or "default"
+        if args.pretrained is not None:
+            from keras_gan.serving import pretrained
+
+            try:
+                base_path = pretrained.path(args.pretrained)
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            name = args.model_name or args.pretrained
         try:
-            serving.check_model_name(args.model_name)
+            serving.check_model_name(name)
         except ValueError as error:
             raise CommandError(str(error)) from error
-        models = {args.model_name: args.model_base_path}
+        models = {name: base_path}
     limits = serving.Limits(
         max_body_bytes=args.max_body_bytes,
         max_batch=args.max_batch,

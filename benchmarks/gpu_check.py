@@ -141,7 +141,7 @@ def main() -> dict:
                 row["images_per_s"] = batch * args.steps / statistics.median(seconds)
                 row["finite"] = bool(np.all(np.isfinite(losses)))
             except Exception as error:  # a precision or XLA the device cannot run: say why
-                row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+                row["error"] = _reason(error)
             rows.append(row)
     base = next(
         (r.get("images_per_s") for r in rows if r["precision"] == "float32" and not r["xla"]),
@@ -253,6 +253,14 @@ def format_table(record: dict) -> str:
         f"uint8 sample pixels differing {exported['sample_mismatches']}",
     ]
     return "\n".join(lines)
+
+
+def _reason(error: Exception) -> str:
+    """The informative line of a TensorFlow error (not its traceback of graph nodes)."""
+    skip = ("File ", "Detected at node", "Graph execution error", "[[", "Cf.")
+    lines = [line.strip() for line in str(error).splitlines()]
+    useful = [line for line in lines if line and not line.startswith(skip)]
+    return f"{type(error).__name__}: {(useful or [''])[-1][:240]}"
 
 
 def _largest_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:

@@ -3,7 +3,7 @@
 For each name: train its preset on Fashion-MNIST with a fixed seed (``keras-gan train
 --resume``: a killed run continues where it stopped), export the generator to ONNX, evaluate the
 export with 10,000 samples (latent seed 0) against the test split, and write the model base
-path ``<name>/1/{model.onnx, assets/keras_gan.json}`` with ``evaluation.json``: the commands, the
+path ``<name>/1/model.onnx`` (its metadata inside) with ``evaluation.json``: the commands, the
 commit, the machine (CPU, AVX-512 flags, load), the library versions, the ONNX file's SHA-256
 and the evaluation. The folder is built aside and renamed into place; an existing one is
 replaced only with ``--replace``.
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keras_gan.serving.layout import ASSET_NAME, ASSETS_DIR, ONNX_NAME  # noqa: E402
+from keras_gan.serving.layout import ONNX_NAME  # noqa: E402
 from keras_gan.serving.pretrained import PRETRAINED_DIR, RECORD_NAME  # noqa: E402
 
 from benchmarks._machine import cpu_description, load_average  # noqa: E402
@@ -95,7 +95,7 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
     final = PRETRAINED_DIR / name
     if final.exists() and not replace:
         raise SystemExit(f"{final} exists; pass --replace to make it again")
-    run_dir = runs_root / name
+    run_dir = runs_root / name  # relative to ROOT, where every command runs
     started = time.time()
     load_before = load_average()
     train = [
@@ -114,12 +114,13 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
         str(run_dir),
         "--resume",
     ]
-    if _complete(run_dir, spec):
+    if _complete(ROOT / run_dir, spec):
         print(f"{run_dir} holds the finished run; exporting it", flush=True)
         commands = [["keras-gan", *train]]
     else:
         commands = [_keras_gan(*train)]
     with tempfile.TemporaryDirectory(prefix="keras-gan-pretrained-") as tmp:
+        # The temporary folder's name is replaced by $TMP in the recorded commands.
         export = Path(tmp) / "export"
         commands.append(
             _keras_gan("export", str(run_dir), "--format", "onnx", "--out", str(export))
@@ -148,7 +149,7 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
             "epochs": spec["epochs"],
             "batch_size": spec["batch_size"],
             "training_seed": spec["seed"],
-            "commands": [" ".join(c) for c in commands],
+            "commands": [" ".join(c).replace(tmp, "$TMP") for c in commands],
             "script": "python scripts/pretrained.py " + name,
             "commit": _git("rev-parse", "HEAD"),
             "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -172,11 +173,9 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
         staged = final.with_name(f".{name}-new")
         shutil.rmtree(staged, ignore_errors=True)
         with atomic_directory(staged) as build:
-            (build / "1" / ASSETS_DIR).mkdir(parents=True)
+            # model.onnx carries the export's metadata (its metadata_props): nothing else needed.
+            (build / "1").mkdir()
             shutil.copyfile(version_dir / ONNX_NAME, build / "1" / ONNX_NAME)
-            shutil.copyfile(
-                version_dir / ASSETS_DIR / ASSET_NAME, build / "1" / ASSETS_DIR / ASSET_NAME
-            )
             write_json(build / RECORD_NAME, record)
     if final.exists():
         old = final.with_name(f".{name}-old")
@@ -194,7 +193,7 @@ def main() -> None:
     """Make the named pretrained generators (all of them when none is named)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"of {sorted(SPECS)} (default: all)")
-    parser.add_argument("--runs", default=str(ROOT / "runs" / "pretrained"), help="run dirs")
+    parser.add_argument("--runs", default="runs/pretrained", help="run dirs (from the root)")
     parser.add_argument("--replace", action="store_true", help="replace an existing folder")
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(SPECS))

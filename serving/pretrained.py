@@ -1,7 +1,7 @@
 """The generators shipped inside the package, sampled with the base install alone.
 
 Each pretrained generator is a model base path under ``keras_gan/serving/pretrained/<name>/``
-in the export layout (``1/model.onnx`` and ``1/assets/keras_gan.json``), so every tool that takes
+in the export layout (``1/model.onnx``, which carries its metadata), so every tool that takes
 an export takes it too, and ``evaluation.json`` beside it: the record of the command that
 trained and exported it (``scripts/pretrained.py``, ``make pretrained``), with the machine,
 the commit, the ONNX file's SHA-256 and the ``keras-gan evaluate`` figures of 10,000 samples.

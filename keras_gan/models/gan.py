@@ -429,6 +429,23 @@ class GAN(keras.Model):
             )
         return cls(**config)
 
+    def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """``keras.Model.fit``, with ``shuffle`` off by default for a dataset.
+
+        Keras ignores ``shuffle`` for a ``tf.data.Dataset`` (shuffle it with ``.shuffle``) and
+        warns about it on every call while its default is True; numpy arrays keep Keras'
+        default (shuffled).
+
+        Example:
+            >>> gan.fit(dataset, epochs=5)  # doctest: +SKIP
+        """
+        positional_shuffle = len(args) > 6  # batch_size, epochs, ..., validation_data, shuffle
+        if not positional_shuffle and isinstance(
+            x, (tf.data.Dataset, tf.distribute.DistributedDataset)
+        ):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, y, *args, **kwargs)
+
     def get_compile_config(self) -> dict[str, Any] | None:
         """The optimizers and loss pair, so a loaded ``.keras`` model can keep training.
 

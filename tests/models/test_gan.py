@@ -78,6 +78,20 @@ def test_fit_trains_both_networks_and_logs_metrics():
     assert int(gan.g_optimizer.iterations) == 8 and int(gan.d_optimizer.iterations) == 8
 
 
+def test_fit_on_a_dataset_warns_nothing_about_shuffle():
+    """Keras ignores shuffle=True for a dataset and warns on every call; GAN.fit passes False."""
+    import warnings
+
+    gan = _gan()
+    dataset = tf.data.Dataset.from_tensor_slices(_data()).batch(8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gan.fit(dataset, epochs=1, verbose=0)
+        gan.fit(dataset, epochs=1, verbose=0, shuffle=True)  # asked for: Keras' warning stays
+    messages = [str(w.message) for w in caught if "shuffle" in str(w.message)]
+    assert len(messages) == 1 and "`shuffle=True` was passed" in messages[0]
+
+
 def test_eager_and_graph_training_agree():
     # SGD: Adam's normalised steps would amplify float rounding differences of fused kernels.
     graph = _gan(seed=3)

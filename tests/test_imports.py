@@ -1,11 +1,11 @@
 """The import rules of the package: arrows point one way, and the light packages stay light.
 
 The layers, bottom to top (``docs/architecture.md``): the dependency-free helpers
-(``_atomic``, ``_checks``, ``_lazy``), ``serving`` and ``metrics`` (numpy only); ``data``,
-``networks``, ``losses``, ``distribute``, ``plotting``, ``mixture``; ``callbacks``; ``models``;
-``export`` (takes any ``keras.Model``, never ``models``); ``runs`` and ``evaluation``; ``cli``
-on top. Each test reads the source with ``ast`` (every import, also those inside functions) or
-imports a package in a fresh interpreter.
+(``_atomic``, ``_cache``, ``_checks``, ``_lazy``), ``serving`` and ``metrics`` (numpy only);
+``data``, ``networks``, ``losses``, ``distribute``, ``plotting``, ``mixture``; ``callbacks``;
+``models``; ``export`` (takes any ``keras.Model``, never ``models``); ``runs`` and
+``evaluation``; ``cli`` on top. Each test reads the source with ``ast`` (every import, also
+those inside functions) or imports a package in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ PACKAGES = {
 }
 #: Groups every module but the metrics may import: the dependency-free helpers and the package
 #: root (``keras_gan.__version__``; the root hands its names on lazily).
-LEAVES = {"_atomic", "_checks", "_lazy", "__init__"}
+LEAVES = {"_atomic", "_cache", "_checks", "_lazy", "__init__"}
 #: Group -> the other groups it may import (besides :data:`LEAVES`); the package root and
 #: ``cli`` may import anything.
 ALLOWED: dict[str, set[str]] = {
     "_atomic": set(),
     "_checks": set(),
     "_lazy": set(),
+    "_cache": set(),
     "serving": set(),
     "metrics": set(),
     "data": set(),

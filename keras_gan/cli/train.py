@@ -59,10 +59,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--dataset",
-        help="fashion_mnist (default), mnist, a directory of IDX files, or ring|grid (2-D "
-        "mixtures)",
+        help="fashion_mnist (default), mnist, a directory of IDX files, a folder of images "
+        "(PNG/JPEG/BMP/GIF/TIFF/WebP, searched recursively; class sub-folders are labels), or "
+        "ring|grid (2-D mixtures)",
     )
     parser.add_argument("--data-dir", help="directory to look for the dataset first")
+    images = parser.add_argument_group("a folder of images")
+    images.add_argument(
+        "--image-size",
+        type=_positive_int,
+        metavar="N",
+        help="train on N x N images (default: the images' own size when all are square and "
+        "of one size)",
+    )
+    images.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        help="1 (grayscale) or 3 (RGB; transparency on white); default 1 when every image is "
+        "grayscale, else 3",
+    )
+    images.add_argument(
+        "--resize",
+        choices=("crop", "pad", "stretch"),
+        help="how a non-square image becomes square: centre crop (default), pad with white, "
+        "or stretch",
+    )
     parser.add_argument(
         "--epochs",
         type=_positive_int,
@@ -151,7 +173,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 _GMM_FLAGS = ("limit", "seed", "data_dir", "overwrite", "resume", "components", "covariance")
 _GAN_FLAGS = (
     "epochs batch_size limit seed latent_dim width d_lr g_lr discriminator_steps loss ema_decay "
-    "precision strategy data_dir backup_every tensorboard deterministic resume overwrite"
+    "precision strategy data_dir backup_every tensorboard deterministic resume overwrite "
+    "image_size channels resize"
 ).split()
 
 

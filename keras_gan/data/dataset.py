@@ -16,6 +16,7 @@ import tensorflow as tf
 from keras_gan._checks import check_positive_int
 
 from .arrays import load_arrays
+from .errors import DatasetError
 
 
 def scale_images(images: tf.Tensor | np.ndarray) -> tf.Tensor:
@@ -39,12 +40,17 @@ def load_images(
     seed: int | None = None,
     drop_remainder: bool = True,
     data_dir: str | os.PathLike[str] | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    resize: str = "crop",
 ) -> tf.data.Dataset:
     """A shuffled, batched, prefetched dataset of float32 images in [-1, 1].
 
     Args:
-        name_or_path: ``"fashion_mnist"``, ``"mnist"`` or a directory of IDX files
-            (see :func:`keras_gan.data.load_arrays` for where names are looked up).
+        name_or_path: ``"fashion_mnist"``, ``"mnist"``, a directory of IDX files (see
+            :func:`keras_gan.data.load_arrays` for where names are looked up), or a folder of
+            image files (:func:`keras_gan.data.folders.load_folder`; class sub-folders are
+            labels; it has no ``"test"`` split).
         split: ``"train"`` or ``"test"``.
         batch_size: images per batch (the global batch under a ``tf.distribute`` strategy).
         with_labels: yield ``(images, labels)`` pairs instead of images.
@@ -53,6 +59,8 @@ def load_images(
         seed: shuffle seed, for a reproducible order.
         drop_remainder: drop the last partial batch, so every batch has a static size.
         data_dir: a directory to look in first.
+        image_size, channels, resize: how a folder of images is decoded (see
+            :func:`keras_gan.data.folders.load_folder`); refused for other datasets.
 
     Returns:
         A ``tf.data.Dataset`` of ``(batch, 28, 28, 1)`` float32 batches (and int64 labels, which
@@ -71,7 +79,29 @@ def load_images(
     """
     batch_size = check_positive_int(batch_size, "batch_size")
     limit = check_positive_int(limit, "limit", allow_none=True)
-    images, labels = load_arrays(name_or_path, split, data_dir=data_dir)
+    from .folders import is_image_folder, load_folder
+
+    if is_image_folder(name_or_path):
+        if split != "train":
+            raise DatasetError(
+                f"{name_or_path} is a folder of images: it has one split, 'train'. "
+                f"Received: split={split!r}"
+            )
+        folder = load_folder(name_or_path, image_size, channels, resize)
+        images, labels = folder.images, folder.labels
+        if with_labels and labels is None:
+            raise DatasetError(
+                f"{name_or_path} has no class sub-folders, so no labels (with_labels=True)"
+            )
+        if labels is None:
+            labels = np.zeros(len(images), np.int64)
+    elif image_size is not None or channels is not None:
+        raise ValueError(
+            "image_size and channels apply to a folder of image files. Received: "
+            f"name_or_path={os.fspath(name_or_path)!r}"
+        )
+    else:
+        images, labels = load_arrays(name_or_path, split, data_dir=data_dir)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     if drop_remainder and len(images) < batch_size:

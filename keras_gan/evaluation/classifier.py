@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from keras_gan import _atomic
+from keras_gan._cache import cache_root
 from keras_gan._checks import check_positive_int
 
 #: Network definition (part of the cache key; bump ``version`` when the code below changes).
@@ -53,17 +54,6 @@ ARCHITECTURE: dict[str, Any] = {
 MODEL_FILE = "classifier.keras"
 INFO_FILE = "classifier.json"
 FEATURE_LAYER = "features"
-
-
-def cache_root() -> Path:
-    """``$KERAS_GAN_CACHE`` or ``~/.cache/keras_gan``.
-
-    Example:
-        >>> cache_root().name in {"keras_gan", os.environ.get("KERAS_GAN_CACHE", "")[-9:]}
-        True
-    """
-    env = os.environ.get("KERAS_GAN_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "keras_gan"
 
 
 def _dataset_tag(dataset: str | os.PathLike[str]) -> str:

@@ -56,10 +56,13 @@ RESUME_SETTINGS = {
     "loss": "--loss",
     "ema_decay": "--ema-decay",
     "precision": "--precision",
+    "image_size": "--image-size",
+    "channels": "--channels",
+    "resize": "--resize",
 }
 #: Defaults applied after the recorded settings of a resumed run (``model``, ``batch_size``
 #: and ``epochs`` depend on the data: see :func:`default_model`).
-DEFAULTS = {"dataset": "fashion_mnist", "precision": "float32"}
+DEFAULTS = {"dataset": "fashion_mnist", "precision": "float32", "resize": "crop"}
 
 
 def is_points(dataset: str | None) -> bool:

@@ -141,6 +141,9 @@ def train(
     loss: str | None = None,
     ema_decay: float | None = None,
     precision: str | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    resize: str | None = None,
     strategy: str = "default",
     data_dir: str | os.PathLike[str] | None = None,
     backup_every: int | None = None,
@@ -164,7 +167,8 @@ def train(
         model: a preset name (:data:`keras_gan.runs.settings.MODELS`), or ``"gmm"`` for the
             Gaussian mixture (see :func:`keras_gan.runs.mixture.train_mixture`, which takes the
             ``components``, ``covariance`` and ``max_iter`` keywords).
-        dataset: ``fashion_mnist`` (default), ``mnist``, a directory of IDX files, or
+        dataset: ``fashion_mnist`` (default), ``mnist``, a directory of IDX files, a folder
+            of image files (:mod:`keras_gan.data.folders`: class sub-folders are labels), or
             ``ring``/``grid`` (2-D mixtures).
         out: the run directory (default ``runs/<model>``).
         epochs: passes over the data.
@@ -175,6 +179,10 @@ def train(
             preset's (see :func:`keras_gan.models.build`).
         precision: Keras dtype policy, ``float32`` (default), ``mixed_bfloat16`` or
             ``mixed_float16``.
+        image_size, channels, resize: for a folder of images: the side of the square images
+            to train at, 1 or 3 channels, and ``crop``/``pad``/``stretch`` for non-square
+            images (see :func:`keras_gan.data.folders.load_folder`; the sizes default to the
+            images' own).
         strategy: ``default``, ``mirrored`` or ``multiworker`` (reads ``TF_CONFIG``; needs
             ``seed``).
         data_dir: a directory to look for the dataset first.
@@ -220,6 +228,9 @@ def train(
         "loss": loss,
         "ema_decay": ema_decay,
         "precision": precision,
+        "image_size": image_size,
+        "channels": channels,
+        "resize": resize,
         "epochs": epochs,
     }
     if strategy not in distribute.STRATEGIES:
@@ -282,22 +293,54 @@ def train(
     )
 
 
-def _load_data(settings: dict[str, Any], seed: int, data_dir: Any) -> tuple[Any, Any, Any]:
-    """The training samples, their labels (None for 2-D points) and the per-batch transform
-    (uint8 pixels to [-1, 1] for images)."""
+def _load_data(settings: dict[str, Any], seed: int, data_dir: Any) -> tuple[Any, Any, Any, Any]:
+    """The training samples, their labels (None for 2-D points and unlabelled folders), the
+    per-batch transform (uint8 pixels to [-1, 1] for images) and, for a folder of images, the
+    :class:`keras_gan.data.folders.ImageFolder`."""
     import numpy as np
 
     if is_points(settings["dataset"]):
         from keras_gan.data import mixture_of_gaussians
 
         data = mixture_of_gaussians(settings["dataset"], n=settings["limit"] or 100_000, seed=seed)
-        return data.astype(np.float32), None, None
+        return data.astype(np.float32), None, None, None
     from keras_gan.data import load_arrays, scale_images
+    from keras_gan.data.folders import is_image_folder, load_folder
 
-    data, labels = load_arrays(settings["dataset"], "train", data_dir=data_dir)
+    folder = None
+    if is_image_folder(settings["dataset"]):
+        folder = load_folder(
+            settings["dataset"],
+            size=settings.get("image_size"),
+            channels=settings.get("channels"),
+            resize=settings.get("resize") or "crop",
+            verbose=True,
+        )
+        data, labels = folder.images, folder.labels
+    else:
+        for key, flag in (("image_size", "--image-size"), ("channels", "--channels")):
+            if settings.get(key) is not None:
+                raise RunError(
+                    f"{flag} applies to a folder of image files; {settings['dataset']!r} is not one"
+                )
+        data, labels = load_arrays(settings["dataset"], "train", data_dir=data_dir)
     if settings["limit"] is not None:
-        data, labels = data[: settings["limit"]], labels[: settings["limit"]]
-    return data, labels, scale_images
+        data = data[: settings["limit"]]
+        labels = None if labels is None else labels[: settings["limit"]]
+    return data, labels, scale_images, folder
+
+
+def _check_labelled(dataset: str, model: str) -> None:
+    """Refuse a class-conditional preset on a folder without class sub-folders, before any
+    image is decoded."""
+    from keras_gan.data.folders import is_image_folder, scan_folder
+
+    if is_image_folder(dataset) and scan_folder(dataset)[1] is None:
+        raise RunError(
+            f"{model} is class-conditional and needs labelled images; {dataset} has no class "
+            "sub-folders (put each class's images in a sub-folder named after it, or train an "
+            "unconditional preset such as clustered or dcgan)"
+        )
 
 
 def _clusters(data: Any, n_clusters: int, seed: int, talk: bool) -> Any:
@@ -320,13 +363,13 @@ def _clusters(data: Any, n_clusters: int, seed: int, talk: bool) -> Any:
     return clusters
 
 
-def _classes(dataset: str, labels: Any) -> tuple[int, tuple[str, ...] | None]:
+def _classes(dataset: str, labels: Any, folder: Any = None) -> tuple[int, tuple[str, ...] | None]:
     """The number of classes of a labelled dataset and their names when known."""
     import numpy as np
 
     from keras_gan.data.classes import CLASS_NAMES
 
-    names = CLASS_NAMES.get(str(dataset))
+    names = folder.class_names if folder is not None else CLASS_NAMES.get(str(dataset))
     if names is not None:
         return len(names), names
     return int(np.max(labels)) + 1, None
@@ -380,15 +423,17 @@ def _train_gan(
     step_batch = settings["batch_size"] * k
     epochs = int(settings["epochs"])
     try:
-        data, labels, transform = _load_data(settings, seed, data_dir)
         conditional = preset.conditional is not None
+        if conditional and not points:
+            _check_labelled(settings["dataset"], name)
+        data, labels, transform, folder = _load_data(settings, seed, data_dir)
         if conditional and labels is None:
             raise RunError(
                 f"{name} is class-conditional and needs labelled images; "
                 f"{settings['dataset']!r} has no labels"
             )
         num_classes, class_names = (
-            _classes(settings["dataset"], labels) if conditional else (None, None)
+            _classes(settings["dataset"], labels, folder) if conditional else (None, None)
         )
         classes = {"num_classes": num_classes, "class_names": class_names} if conditional else {}
         if preset.clusters is not None:
@@ -536,6 +581,17 @@ def _train_gan(
         "num_classes": num_classes,
         "class_names": None if class_names is None else list(class_names),
         "clusters": gan.clusters,
+        "images": None
+        if folder is None
+        else {
+            "folder": str(folder.root),
+            "count": len(data),
+            "image_size": folder.image_shape[0],
+            "channels": folder.image_shape[2],
+            "resize": settings.get("resize") or "crop",
+            "cache": str(folder.cache_dir),
+            "skipped_files": [{"file": f, "reason": r} for f, r in folder.skipped],
+        },
         "train_seconds": round(seconds, 2),
     }
     # Every worker saves (a save may need collectives); only the chief's files are kept.

@@ -20,6 +20,7 @@ JSON record (command, commit, machine, versions, every figure) to ``--record``.
 Example:
     $ python benchmarks/gpu_check.py                       # on a GPU machine: every GPU
     $ python benchmarks/gpu_check.py --steps 4 --rounds 2  # CPU: two logical devices, ~1 min
+    $ python benchmarks/gpu_check.py --table benchmarks/results/gpu_check/cpu-....json
 """
 
 from __future__ import annotations
@@ -79,7 +80,15 @@ def main() -> dict:
         "--record",
         help="JSON record to write (default: benchmarks/results/gpu_check/<gpu|cpu>-<time>.json)",
     )
+    parser.add_argument(
+        "--table", metavar="RECORD", help="print the table of a record and stop (for the docs)"
+    )
     args = parser.parse_args()
+    if args.table:
+        import json
+
+        print(format_table(json.loads(Path(args.table).read_text())))
+        return {}
     started = time.time()
     devices, device_text = _devices(args.cpu_replicas)
     on_gpu = "GPU" in devices[0].upper()

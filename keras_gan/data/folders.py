@@ -150,13 +150,18 @@ def scan_folder(root: str | os.PathLike[str]) -> tuple[list[Path], tuple[str, ..
 
 
 def is_image_folder(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a folder holding at least one image file (searched recursively).
+    """Whether ``path`` is a folder of image files: it holds at least one (searched
+    recursively) and no IDX files of a train split, which make it an IDX dataset.
 
     Example:
         >>> is_image_folder("/nonexistent")
         False
     """
+    from .sources import find_idx_files
+
     try:
+        if Path(path).expanduser().is_dir() and find_idx_files(Path(path).expanduser(), "train"):
+            return False
         scan_folder(path)
     except DatasetError:
         return False

@@ -9,8 +9,9 @@ and the evaluation. The folder is built aside and renamed into place; an existin
 replaced only with ``--replace``.
 
 Training is seeded and runs on the CPU, so the same command gives the same weights on the same
-software; ``tests/serving/test_pretrained.py`` checks that the shipped file samples what its
-record says.
+software (the ONNX bytes differ from run to run in the converter's names for folded constants and
+the metadata's timestamp, so the record also hashes the uint8 pixels of 64 samples of seed 0);
+``tests/serving/test_pretrained.py`` checks that the shipped file samples what its record says.
 
 Example:
     $ python scripts/pretrained.py fashion-mnist --replace
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from keras_gan.serving.layout import ONNX_NAME  # noqa: E402
 from keras_gan.serving.pretrained import PRETRAINED_DIR, RECORD_NAME  # noqa: E402
+from keras_gan.serving.sampler import Sampler  # noqa: E402
 
 from benchmarks._machine import cpu_description, load_average  # noqa: E402
 from keras_gan._atomic import atomic_directory, write_json  # noqa: E402
@@ -48,6 +50,8 @@ SPECS: dict[str, dict[str, object]] = {
 DATASET = "fashion_mnist"
 NUM_SAMPLES = 10_000
 EVAL_SEED = 0
+#: Samples whose uint8 pixels are hashed into the record.
+SAMPLES_CHECK = 64
 
 
 def _keras_gan(*args: str) -> list[str]:
@@ -142,6 +146,9 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
         )
         report = json.loads((Path(tmp) / "evaluation" / "evaluation.json").read_text())
         onnx_bytes = (version_dir / ONNX_NAME).read_bytes()
+        sampler = Sampler(version_dir)
+        label = 0 if sampler.conditional else None
+        pixels = sampler.sample(SAMPLES_CHECK, seed=EVAL_SEED, label=label).tobytes()
         record = {
             "name": name,
             "model": spec["model"],
@@ -161,6 +168,14 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
             "onnx_bytes": len(onnx_bytes),
+            # The pictures, not the file, identify the model: the converter names its folded
+            # constants differently from run to run, and the metadata carries a timestamp.
+            "samples_sha256": {
+                "n": SAMPLES_CHECK,
+                "seed": EVAL_SEED,
+                "label": label,
+                "sha256": hashlib.sha256(pixels).hexdigest(),
+            },
             "evaluation": {
                 "num_samples": report["num_samples"],
                 "seed": EVAL_SEED,

@@ -31,6 +31,9 @@ def test_each_file_is_the_one_its_record_describes(name):
     sampler = Sampler.pretrained(name)
     assert sampler.image_shape == (28, 28, 1) and sampler.version == 1
     assert sampler.metadata["model_kind"] == record["model"]
+    check = record["samples_sha256"]
+    pixels = sampler.sample(check["n"], seed=check["seed"], label=check["label"]).tobytes()
+    assert hashlib.sha256(pixels).hexdigest() == check["sha256"]  # the recorded pictures
     label = 7 if sampler.conditional else None
     first = sampler.sample(8, seed=0, label=label)
     assert first.dtype == np.uint8 and first.shape == (8, 28, 28, 1)

@@ -52,6 +52,8 @@ NUM_SAMPLES = 10_000
 EVAL_SEED = 0
 #: Samples whose uint8 pixels are hashed into the record.
 SAMPLES_CHECK = 64
+#: What the dirty flag ignores: the folder this script writes.
+EXCLUDED = ":(exclude)serving/pretrained"
 
 
 def _keras_gan(*args: str) -> list[str]:
@@ -159,7 +161,10 @@ def make(name: str, runs_root: Path, replace: bool) -> Path:
             "commands": [" ".join(c).replace(tmp, "$TMP") for c in commands],
             "script": "python scripts/pretrained.py " + name,
             "commit": _git("rev-parse", "HEAD"),
-            "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+            # Changes to the shipped generators themselves (written by this script) aside.
+            "dirty": bool(
+                _git("status", "--porcelain", "--untracked-files=no", "--", ".", EXCLUDED)
+            ),
             "cpu": cpu_description(),
             "load_average_before": load_before,
             "load_average_after": load_average(),

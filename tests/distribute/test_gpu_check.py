@@ -38,7 +38,7 @@ def test_gpu_check_on_logical_cpus(tmp_path):
     equality = record["replicas_vs_one_device"]
     assert equality["start_difference"] == 0.0
     assert equality["moved"] > 1e-3  # the steps moved the weights far beyond the tolerance
-    assert equality["max_weight_difference"] < 1e-5
+    assert equality["max_weight_difference"] < 1e-4 and equality["equal"]
     assert record["export"]["max_abs_difference"] < 1e-5
     assert record["export"]["formats"] == ["saved_model", "onnx"]
     for key in ("command", "commit", "cpu", "load_average_before", "versions", "seeds"):

@@ -29,6 +29,38 @@ def check_norm(norm: str | None) -> str | None:
     return norm
 
 
+#: The largest side the generators start from (their dense projection's output).
+MAX_START_SIDE = 8
+
+
+def upsampling_stages(height: int, wide: int) -> int:
+    """The number of 2x stages between an image of ``height x wide`` and the small feature map
+    the generators start from (the discriminators use as many stride-2 convolutions).
+
+    Two stages at least; one more while the start side is above ``MAX_START_SIDE`` (8) and the
+    sides stay divisible: 28 -> 2 (7x7), 32 -> 2 (8x8), 64 -> 3 (8x8), 128 -> 4 (8x8),
+    96 -> 4 (6x6).
+
+    Raises:
+        ValueError: a side that is not a multiple of 4.
+
+    Example:
+        >>> [upsampling_stages(n, n) for n in (28, 32, 64, 128)]
+        [2, 2, 3, 4]
+    """
+    if height % 4 or wide % 4 or height < 4 or wide < 4:
+        raise ValueError(
+            "image height and width must be positive multiples of 4 (at least two 2x stages). "
+            f"Received: height={height}, width={wide}"
+        )
+    stages = 2
+    while max(height, wide) >> stages > MAX_START_SIDE and not (
+        height % (2 << stages) or wide % (2 << stages)
+    ):
+        stages += 1
+    return stages
+
+
 def check_shape(shape: Sequence[int], name: str, rank: int | None = None) -> tuple[int, ...]:
     """Validate a shape of positive integers (of a given rank when given).
 

@@ -1,7 +1,9 @@
 """The DCGAN pair (Radford et al. 2016) for small images such as 28x28x1 MNIST-like data.
 
-Generator: a latent vector (100-d by default) through a dense layer to an (H/4, W/4, 4w) tensor,
-then transposed convolutions with batch norm and ReLU up to (H, W, C) with tanh.
+Generator: a latent vector (100-d by default) through a dense layer to an (H/4, W/4, 4w) tensor
+for 28 or 32 pixels (one more 2x stage, with twice the channels at the start, for each doubling
+beyond: :func:`~keras_gan.networks.common.upsampling_stages`), then transposed convolutions with
+batch norm and ReLU up to (H, W, C) with tanh.
 Discriminator: strided convolutions with LeakyReLU(0.2) and no pooling, ending in ONE unit that
 is a logit: the probability ``sigmoid(logit)`` is the paper's output, and the losses take the
 logit so they are numerically stable (``log(sigmoid(x))`` computed as ``-softplus(-x)``).
@@ -22,7 +24,7 @@ import keras
 
 from keras_gan._checks import check_in_interval, check_positive_int
 
-from .common import check_norm, check_shape, maybe_spectral, normalization
+from .common import check_norm, check_shape, maybe_spectral, normalization, upsampling_stages
 
 
 def dcgan_generator(
@@ -35,8 +37,11 @@ def dcgan_generator(
 
     Args:
         latent_dim: size of the latent vector z.
-        image_shape: ``(H, W, C)``; H and W must be multiples of 4.
-        width: channels of the last hidden layer (the layers before have 2x and 4x that).
+        image_shape: ``(H, W, C)``; H and W must be multiples of 4. The number of 2x stages
+            follows the size (:func:`~keras_gan.networks.common.upsampling_stages`: 2 for 28
+            and 32, 3 for 64, 4 for 128).
+        width: channels of the last hidden layer (each layer before has twice its successor's;
+            the projection ``width * 2**stages``).
         name: model name.
 
     Returns:
@@ -49,19 +54,16 @@ def dcgan_generator(
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     width = check_positive_int(width, "width")
     height, wide, channels = check_shape(image_shape, "image_shape", rank=3)
-    if height % 4 or wide % 4:
-        raise ValueError(
-            f"image_shape height and width must be multiples of 4 (two stride-2 upsamplings). "
-            f"Received: image_shape={tuple(image_shape)!r}"
-        )
+    stages = upsampling_stages(height, wide)
+    start_h, start_w, start_c = height >> stages, wide >> stages, width << stages
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense((height // 4) * (wide // 4) * 4 * width, use_bias=False, name="project")(
-        z
-    )
+    x = keras.layers.Dense(start_h * start_w * start_c, use_bias=False, name="project")(z)
     x = keras.layers.BatchNormalization(name="project_bn")(x)
     x = keras.layers.ReLU()(x)
-    x = keras.layers.Reshape((height // 4, wide // 4, 4 * width))(x)
-    for i, (filters, stride) in enumerate(((2 * width, 1), (width, 2))):
+    x = keras.layers.Reshape((start_h, start_w, start_c))(x)
+    # The first transposed convolution keeps the size; each later one and the output double it.
+    for i in range(stages):
+        filters, stride = width << (stages - 1 - i), 1 if i == 0 else 2
         x = keras.layers.Conv2DTranspose(
             filters, 5, strides=stride, padding="same", use_bias=False, name=f"deconv{i}"
         )(x)
@@ -84,8 +86,9 @@ def dcgan_discriminator(
     """Build the DCGAN discriminator (or WGAN critic): strided convs, LeakyReLU(0.2), one logit.
 
     Args:
-        image_shape: ``(H, W, C)`` of the input images.
-        width: filters of the first convolution (the second has 2x).
+        image_shape: ``(H, W, C)`` of the input images; as many stride-2 convolutions as the
+            generator has 2x stages (two for 28 and 32, three for 64, four for 128).
+        width: filters of the first convolution (each next one has 2x).
         norm: normalisation after the second convolution: ``"batch"`` (DCGAN),
             ``"batch_stats"`` (batch norm that keeps using the batch's statistics when the
             critic is frozen, :class:`~keras_gan.networks.common.BatchStatNormalization`),
@@ -108,9 +111,11 @@ def dcgan_discriminator(
     width = check_positive_int(width, "width")
     norm = check_norm(norm)
     dropout = check_in_interval(dropout, "dropout", 0.0, 1.0)
+    stages = upsampling_stages(shape[0], shape[1]) if len(shape) == 3 else 2
     images = keras.Input(shape, name="images")
     x = images
-    for i, filters in enumerate((width, 2 * width)):
+    for i in range(stages):
+        filters = width << i
         conv = keras.layers.Conv2D(filters, kernel_size, strides=2, padding="same", name=f"conv{i}")
         x = maybe_spectral(conv, norm)(x)
         layer = normalization(norm, name=f"conv{i}_norm") if i > 0 else None

@@ -27,7 +27,7 @@ import keras
 
 from keras_gan._checks import check_positive_int
 
-from .common import check_shape
+from .common import check_shape, upsampling_stages
 from .dcgan import dcgan_discriminator
 
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -44,8 +44,11 @@ def resize_conv_generator(
 
     Args:
         latent_dim: size of the latent vector z.
-        image_shape: ``(H, W, C)``; H and W must be multiples of 4.
-        width: filters of the last hidden convolution (the layers before have 2x and 4x).
+        image_shape: ``(H, W, C)``; H and W must be multiples of 4. The number of 2x stages
+            follows the size (:func:`~keras_gan.networks.common.upsampling_stages`: 2 for 28
+            and 32, 3 for 64, 4 for 128).
+        width: filters of the last hidden convolution (each stage before doubles them; the
+            projection has ``width * 2**stages``).
         interpolation: ``"nearest"`` or ``"bilinear"`` upsampling.
         name: model name.
 
@@ -60,24 +63,20 @@ def resize_conv_generator(
     latent_dim = check_positive_int(latent_dim, "latent_dim")
     width = check_positive_int(width, "width")
     height, wide, channels = check_shape(image_shape, "image_shape", rank=3)
-    if height % 4 or wide % 4:
-        raise ValueError(
-            f"image_shape height and width must be multiples of 4 (two 2x upsamplings). "
-            f"Received: image_shape={tuple(image_shape)!r}"
-        )
+    stages = upsampling_stages(height, wide)
     if interpolation not in INTERPOLATIONS:
         raise ValueError(
             f"interpolation must be one of {INTERPOLATIONS}. Received: "
             f"interpolation={interpolation!r}"
         )
+    start_h, start_w, start_c = height >> stages, wide >> stages, width << stages
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Dense((height // 4) * (wide // 4) * 4 * width, use_bias=False, name="project")(
-        z
-    )
+    x = keras.layers.Dense(start_h * start_w * start_c, use_bias=False, name="project")(z)
     x = keras.layers.BatchNormalization(name="project_bn")(x)
     x = keras.layers.ReLU()(x)
-    x = keras.layers.Reshape((height // 4, wide // 4, 4 * width))(x)
-    for i, filters in enumerate((2 * width, width)):
+    x = keras.layers.Reshape((start_h, start_w, start_c))(x)
+    for i in range(stages):
+        filters = width << (stages - 1 - i)
         x = keras.layers.UpSampling2D(2, interpolation=interpolation, name=f"up{i}")(x)
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = keras.layers.BatchNormalization(name=f"conv{i}_bn")(x)

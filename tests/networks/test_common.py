@@ -172,3 +172,35 @@ def test_a_clipped_wgan_with_a_batch_statistics_critic_trains():
     for weight in (norm[0].gamma, norm[0].beta):
         assert np.abs(np.asarray(weight)).max() <= 0.01 + 1e-7
     assert np.abs(np.asarray(gan.generator(z)) - before).max() > 0
+
+
+def test_upsampling_stages_follow_the_image_size():
+    import pytest
+
+    from keras_gan.networks.common import upsampling_stages
+
+    assert [upsampling_stages(n, n) for n in (28, 32, 64, 96, 128)] == [2, 2, 3, 4, 4]
+    assert upsampling_stages(44, 44) == 2  # 11 is odd: no third stage
+    with pytest.raises(ValueError, match=r"multiples of 4.*Received: height=30, width=30"):
+        upsampling_stages(30, 30)
+
+
+def test_networks_grow_a_stage_per_doubling_and_keep_28_as_it_was():
+    from keras_gan.networks import dcgan_discriminator, dcgan_generator, resize_conv_generator
+
+    def names(model, kind):
+        return [layer.name for layer in model.layers if type(layer).__name__ == kind]
+
+    for side, stages in ((28, 2), (64, 3), (128, 4)):
+        g = dcgan_generator(4, (side, side, 3), width=2)
+        assert g.output_shape == (None, side, side, 3)
+        assert names(g, "Conv2DTranspose")[:-1] == [f"deconv{i}" for i in range(stages)]
+        assert g.get_layer("project").units == (side >> stages) ** 2 * (2 << stages)
+        r = resize_conv_generator(4, (side, side, 1), width=2)
+        assert names(r, "UpSampling2D") == [f"up{i}" for i in range(stages)]
+        d = dcgan_discriminator((side, side, 3), width=2)
+        convs = [layer for layer in d.layers if type(layer).__name__ == "Conv2D"]
+        assert [c.filters for c in convs] == [2 << i for i in range(stages)]
+    g28 = dcgan_generator(100, (28, 28, 1), width=64)
+    assert g28.count_params() == 2_330_945  # the DCGAN pair at 28x28 is unchanged
+    assert dcgan_discriminator((28, 28, 1), width=64).count_params() == 213_377

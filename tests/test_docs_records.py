@@ -15,9 +15,13 @@ BLOCK = re.compile(r"<!-- (\w+): (\S+) -->\n(.*?)\n<!-- /\1 -->", re.S)
 
 
 def _renderers() -> dict:
-    from benchmarks.gpu_check import format_table
+    from benchmarks import folder_pipeline, gpu_check, image_sizes
 
-    return {"gpu_check": format_table}
+    return {
+        "gpu_check": gpu_check.format_table,
+        "image_sizes": image_sizes.format_table,
+        "folder_pipeline": folder_pipeline.format_table,
+    }
 
 
 def _blocks() -> list[tuple[str, str, str, str]]:

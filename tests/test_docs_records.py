@@ -15,12 +15,13 @@ BLOCK = re.compile(r"<!-- (\w+): (\S+) -->\n(.*?)\n<!-- /\1 -->", re.S)
 
 
 def _renderers() -> dict:
-    from benchmarks import folder_pipeline, gpu_check, image_sizes
+    from benchmarks import folder_pipeline, gpu_check, image_sizes, stacked
 
     return {
         "gpu_check": gpu_check.format_table,
         "image_sizes": image_sizes.format_table,
         "folder_pipeline": folder_pipeline.format_table,
+        "stacked": stacked.format_table,
     }
 
 

@@ -142,7 +142,11 @@ def main() -> None:
             "keras": keras.__version__,
         },
         "seeds": {"stacking": args.seed, "training": args.seed, "latent": args.seed},
-        "classifier": {"key": classifier.info.get("key"), "accuracy": classifier.accuracy},
+        "classifier": {
+            "key": classifier.info.get("key"),
+            "weights": classifier.identity,
+            "accuracy": classifier.accuracy,
+        },
         "num_samples": args.num_samples,
         "rows": rows,
         "floor": floor,

@@ -133,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
     clf = report["classifier"]
     print(
         f"{report['target']}: {report['num_samples']} samples vs {report['num_reference']} "
-        f"{report['dataset']} test images; classifier {clf['key']} "
-        f"(test accuracy {clf['accuracy']:.4f})"
+        f"{report['dataset']} test images; classifier weights {clf['weights']} (settings "
+        f"{clf['key']}, test accuracy {clf['accuracy']:.4f})"
     )
     print(format_table(columns))
     if report.get("per_class"):
@@ -174,7 +174,11 @@ def _stacked(args: argparse.Namespace, generator: object) -> int:
     except (DatasetError, ValueError) as error:
         raise CommandError(str(error)) from None
     report["target"] = str(args.target)
-    report["classifier"] = {"key": classifier.info.get("key"), "accuracy": classifier.accuracy}
+    report["classifier"] = {
+        "key": classifier.info.get("key"),
+        "weights": classifier.identity,
+        "accuracy": classifier.accuracy,
+    }
     out = Path(args.out) if args.out is not None else default_out_dir(args.target)
     out.mkdir(parents=True, exist_ok=True)
     _atomic.write_bytes(out / "stacked.json", (json.dumps(report, indent=2) + "\n").encode())

@@ -4,7 +4,9 @@ Inception weights cannot be downloaded offline, so FID, KID and precision/recall
 in the feature space of a classifier trained here on the same dataset (as TF-GAN's MNIST
 evaluation does). Features are its penultimate layer (128 ReLU units); its class probabilities
 give the class coverage. Scores are comparable only between runs that share the classifier,
-so its test accuracy and cache key are reported next to every score.
+so its identity (a hash of its architecture and weights, :func:`weights_hash`; the cache key
+names the settings, and two trainings with the same settings on different CPUs can differ) and
+its test accuracy are reported next to every score.
 
 Cache layout: ``<root>/classifiers/<dataset>-<key>/`` holding ``classifier.keras`` and
 ``classifier.json`` (dataset, key, seed, training settings, test accuracy). ``<root>`` is
@@ -17,7 +19,7 @@ Example:
     >>> clf = load_classifier("fashion_mnist")  # doctest: +SKIP
     >>> features, probs = clf.predict(images)  # doctest: +SKIP
     >>> clf.accuracy  # doctest: +SKIP
-    0.9231
+    0.9188
 """
 
 from __future__ import annotations
@@ -226,9 +228,21 @@ class FeatureClassifier:
 
         Example:
             >>> clf.accuracy  # doctest: +SKIP
-            0.9231
+            0.9188
         """
         return float(self.info["accuracy"])
+
+    @property
+    def identity(self) -> str:
+        """The first 12 hex digits of :func:`weights_hash`: what a report names it by.
+
+        Example:
+            >>> clf.identity  # doctest: +SKIP
+            '3f6c0b2d9e41'
+        """
+        if "weights_sha256" not in self.info:
+            self.info["weights_sha256"] = weights_hash(self.model)
+        return str(self.info["weights_sha256"])[:12]
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -270,6 +284,22 @@ class FeatureClassifier:
         if not feats:
             return np.zeros((0, ARCHITECTURE["features"])), np.zeros((0, self.num_classes))
         return np.concatenate(feats), np.concatenate(probs)
+
+
+def weights_hash(model: Any) -> str:
+    """SHA-256 of a model's architecture (its JSON) and every weight (dtype, shape, bytes), in
+    order: the identity of a trained classifier, whatever cache key it is stored under.
+
+    Example:
+        >>> weights_hash(load_classifier("fashion_mnist").model)[:12]  # doctest: +SKIP
+        '3f6c0b2d9e41'
+    """
+    digest = hashlib.sha256(model.to_json().encode())
+    for weight in model.weights:
+        value = np.ascontiguousarray(np.asarray(weight))
+        digest.update(f"{weight.path}|{value.dtype}|{value.shape}|".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
 
 
 def _load_split(
@@ -366,6 +396,7 @@ def train_classifier(
         "input_shape": [int(d) for d in input_shape],
         "accuracy": round(accuracy, 4),
         "train_seconds": round(seconds, 1),
+        "weights_sha256": weights_hash(model),
     }
     _save_atomic(model, info, target)
     return FeatureClassifier(model, info, target)
@@ -404,6 +435,15 @@ def _load(directory: Path) -> FeatureClassifier:
             f"the cached classifier in {directory} is unreadable ({error}); delete the "
             "directory or train again with force=True"
         ) from error
+    measured = weights_hash(model)
+    recorded = info.get("weights_sha256")
+    if recorded is not None and recorded != measured:
+        raise ValueError(
+            f"the cached classifier in {directory} has weights {measured[:12]} but its record "
+            f"says {recorded[:12]}: it was replaced or damaged; delete the directory or train "
+            "again with force=True"
+        )
+    info["weights_sha256"] = measured  # entries written before the hash was recorded get it
     return FeatureClassifier(model, info, directory)
 
 

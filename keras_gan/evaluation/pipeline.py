@@ -314,6 +314,7 @@ def evaluate(
         "classifier": {
             "path": None if classifier.path is None else str(classifier.path),
             "key": classifier.info.get("key"),
+            "weights": classifier.identity,
             "accuracy": classifier.accuracy,
             "epochs": classifier.info.get("epochs"),
             "seed": classifier.info.get("seed"),
@@ -395,8 +396,9 @@ def markdown_summary(report: dict[str, Any]) -> str:
         "",
         f"{report['num_samples']} samples (seed {report['seed']}) against the "
         f"{report['num_reference']} {report['dataset']} test images, in the feature space of the "
-        f"classifier `{clf['key']}` (test accuracy {clf['accuracy']:.4f}). Scores are comparable "
-        "only between evaluations that share this classifier and sample size.",
+        f"classifier with weights `{clf.get('weights', '?')}` (settings `{clf['key']}`, test "
+        f"accuracy {clf['accuracy']:.4f}). Scores are comparable only between evaluations that "
+        "share this classifier and sample size.",
         "",
         format_table(columns),
         "",

@@ -121,3 +121,28 @@ def test_cli_classifier_train_and_info(trained, capsys: pytest.CaptureFixture[st
 def test_full_classifier_reaches_92_percent_on_fashion_mnist(tmp_path: Path) -> None:
     clf = train_classifier("fashion_mnist", cache_dir=tmp_path)
     assert clf.accuracy >= 0.92
+
+
+def test_weights_hash_identifies_the_network_not_its_settings(tmp_path, idx_dir):
+    """Two classifiers under one settings key but with other weights are told apart, and a
+    cache entry whose weights changed is refused."""
+    import json
+
+    import keras
+    import pytest
+
+    from keras_gan.evaluation.classifier import load_classifier, weights_hash
+
+    first = train_classifier(idx_dir, epochs=1, batch_size=16, cache_dir=tmp_path / "c")
+    assert first.info["weights_sha256"] == weights_hash(first.model)
+    assert first.identity == first.info["weights_sha256"][:12]
+    again = load_classifier(idx_dir, epochs=1, batch_size=16, cache_dir=tmp_path / "c")
+    assert again.identity == first.identity
+    # Another network saved under the same key: its weights no longer match the record.
+    model = keras.models.clone_model(first.model)
+    model.set_weights([w * 0 for w in first.model.get_weights()])
+    model.save(first.path / "classifier.keras")
+    with pytest.raises(ValueError, match=r"has weights [0-9a-f]{12} but its record says"):
+        load_classifier(idx_dir, epochs=1, batch_size=16, cache_dir=tmp_path / "c")
+    info = json.loads((first.path / "classifier.json").read_text())
+    assert weights_hash(model) != info["weights_sha256"]

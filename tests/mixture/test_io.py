@@ -157,7 +157,8 @@ def test_train_mixture_writes_run_directory(tmp_path):
     assert run["avg_log_likelihood"] == pytest.approx(gmm.score(x), rel=1e-9)
     header = (out / "samples.png").read_bytes()[:24]
     width, height = struct.unpack(">II", header[16:24])  # the PNG IHDR chunk
-    assert header[:8] == b"\x89PNG\r\n\x1a\n" and (width, height) == (8 * 28 + 9 * 2,) * 2
+    # Eight 28-pixel images a side, enlarged 4x to be seen (default_scale), 2-pixel gaps.
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and (width, height) == (8 * 28 * 4 + 9 * 2,) * 2
     assert gmm.as_generator().output_shape == (None, 28, 28, 1)
 
 

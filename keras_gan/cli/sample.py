@@ -11,6 +11,7 @@ Example:
     $ keras-gan sample models/dcgan/3/model.onnx -n 1000 --out samples.npy
     $ keras-gan sample runs/cgan/export --label sneaker -n 16 --out sneakers.png
     $ keras-gan sample --pretrained fashion-mnist -n 64 --seed 0 --out grid.png
+    $ keras-gan sample --pretrained fashion-mnist-cgan --label all -n 60 --out classes.png
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--label",
-        help="the class of every sample, a name or an index (class-conditional exports only)",
+        help="the class of every sample, a name or an index; 'all': one row per class, named, "
+        "n // classes samples a row from the same latents (class-conditional exports only)",
     )
 
 
@@ -103,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from error
     label = None
+    if args.label is not None and args.label.casefold() == "all" and sampler.conditional:
+        return _all_classes(args, sampler, out, seed)
     if args.label is not None or sampler.conditional:
         try:
             label = sampler.label_index(args.label)
@@ -127,6 +131,34 @@ def run(args: argparse.Namespace) -> int:
     of_class = "" if label is None else f" of class {sampler.class_names[label]!r} ({label})"
     print(
         f"wrote {out}: {args.num} samples{of_class} of {shape} from {sampler.files.onnx} "
+        f"(seed {seed})"
+    )
+    return 0
+
+
+def _all_classes(args: argparse.Namespace, sampler: object, out: Path, seed: int) -> int:
+    """``--label all``: a row per class from the same latents, each row named."""
+    import io
+
+    import numpy as np
+
+    from keras_gan.serving.images import write_bytes_atomic
+
+    names = list(sampler.class_names)
+    per = max(1, args.num // len(names))
+    rows = [
+        sampler.sample(per, seed=seed, label=c, batch_size=args.batch_size)
+        for c in range(len(names))
+    ]
+    samples = np.concatenate(rows)
+    if out.suffix.lower() == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, samples)
+        write_bytes_atomic(out, buffer.getvalue())
+    else:
+        sampler.save_grid(samples, out, columns=per, scale=args.scale, row_labels=names)
+    print(
+        f"wrote {out}: {per} samples of each of {len(names)} classes from {sampler.files.onnx} "
         f"(seed {seed})"
     )
     return 0

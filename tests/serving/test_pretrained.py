@@ -70,6 +70,15 @@ def test_conditional_pretrained_takes_a_class_name(tmp_path):
     out = tmp_path / "s.png"
     args = ["sample", "--pretrained", "fashion-mnist-cgan", "--label", "sneaker", "--out", str(out)]
     assert main(args) == 0
+    rows = tmp_path / "rows.npy"
+    args = ["sample", "--pretrained", "fashion-mnist-cgan", "--label", "all", "-n", "20"]
+    assert main([*args, "--seed", "3", "--out", str(rows)]) == 0
+    grid = np.load(rows)  # two of each class, each row from the same two latents
+    assert grid.shape == (20, 28, 28, 1)
+    np.testing.assert_array_equal(grid[14:16], sampler.sample(2, seed=3, label="sneaker"))
+    png = tmp_path / "rows.png"
+    assert main([*args, "--seed", "3", "--out", str(png), "--scale", "1"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow

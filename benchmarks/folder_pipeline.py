@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,10 +78,7 @@ def main() -> None:
         print(format_table(json.loads(Path(args.table).read_text())))
         return
 
-    import keras
-    import tensorflow as tf
-
-    from benchmarks._machine import cpu_description, load_average
+    from benchmarks._machine import load_average, record_fields
     from keras_gan import runs
     from keras_gan._atomic import write_json
     from keras_gan.data import load_arrays
@@ -118,19 +113,7 @@ def main() -> None:
                 rates[name].append(steps / run.info["train_seconds"])
                 print(f"{name}: {rates[name][-1]:.2f} steps/s", flush=True)
     record = {
-        "benchmark": "folder_pipeline",
-        "command": "python " + " ".join(["benchmarks/folder_pipeline.py", *sys.argv[1:]]),
-        "arguments": {k: v for k, v in vars(args).items() if k != "table"},
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "cpu": cpu_description(),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        **record_fields("folder_pipeline", vars(args), started, load_before),
         "seeds": {"training": 0},
         "model": args.model,
         "batch_size": args.batch_size,
@@ -140,8 +123,6 @@ def main() -> None:
         "cached_load_seconds": warm.seconds,
         "steps_per_s": rates,
         "ratio": statistics.median(rates["folder"]) / statistics.median(rates["memory"]),
-        "seconds": round(time.time() - started, 1),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     print(format_table(record))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -150,15 +131,6 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, record)
     print(f"wrote {path}")
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

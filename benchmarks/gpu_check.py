@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -102,7 +100,7 @@ def main() -> dict:
     import keras
     from keras_gan.export import export_and_verify
 
-    from benchmarks._machine import cpu_description, load_average
+    from benchmarks._machine import load_average, record_fields
     from keras_gan import distribute
     from keras_gan.models import build
 
@@ -198,25 +196,11 @@ def main() -> dict:
         }
 
     record = {
-        "benchmark": "gpu_check",
-        "command": "python " + " ".join([os.path.relpath(__file__, ROOT), *sys.argv[1:]]),
-        "arguments": vars(args),
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        **record_fields("gpu_check", vars(args), started, load_before),
         "device": device_text,
         "on_gpu": on_gpu,
         "replicas": replicas,
-        "cpu": cpu_description(),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
         "seeds": {"weights": 0, "data": 0},
-        "seconds": round(time.time() - started, 1),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "throughput": rows,
         "replicas_vs_one_device": equality,
         "export": exported,
@@ -293,15 +277,6 @@ def _default_record(on_gpu: bool) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     kind = "gpu" if on_gpu else "cpu"
     return ROOT / "benchmarks" / "results" / "gpu_check" / f"{kind}-{stamp}.json"
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -100,7 +98,7 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from benchmarks._machine import cpu_description, load_average
+    from benchmarks._machine import load_average, record_fields
     from benchmarks.train_throughput import forward_macs
     from keras_gan._atomic import write_json
     from keras_gan.models import PRESETS as PRESET_DATA
@@ -152,24 +150,10 @@ def main() -> None:
         base = next((r for r in rows if r["preset"] == row["preset"] and r["side"] == 28), None)
         row["vs_28"] = row["steps_per_s"] / base["steps_per_s"] if base else float("nan")
     record = {
-        "benchmark": "image_sizes",
-        "command": "python " + " ".join(["benchmarks/image_sizes.py", *sys.argv[1:]]),
-        "arguments": {k: v for k, v in vars(args).items() if k != "table"},
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "cpu": cpu_description(),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        **record_fields("image_sizes", vars(args), started, load_before),
         "seeds": {"weights": 0, "data": 0},
         "channels": args.channels,
         "batch_size": args.batch_size,
-        "seconds": round(time.time() - started, 1),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "rows": rows,
     }
     print(format_table(record))
@@ -178,15 +162,6 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, record)
     print(f"wrote {path}")
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

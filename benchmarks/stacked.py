@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -77,10 +75,7 @@ def main() -> None:
         print(format_table(json.loads(Path(args.table).read_text())))
         return
 
-    import keras
-    import tensorflow as tf
-
-    from benchmarks._machine import cpu_description, load_average
+    from benchmarks._machine import load_average, record_fields
     from keras_gan import runs
     from keras_gan._atomic import write_json
     from keras_gan.data import load_arrays
@@ -128,19 +123,7 @@ def main() -> None:
         )
         print(f"{model}: {rows[-1]['modes']} modes, KL {rows[-1]['kl']:.3f}", flush=True)
     record = {
-        "benchmark": "stacked",
-        "command": "python " + " ".join(["benchmarks/stacked.py", *sys.argv[1:]]),
-        "arguments": {k: v for k, v in vars(args).items() if k != "table"},
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "cpu": cpu_description(),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-        "versions": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        **record_fields("stacked", vars(args), started, load_before),
         "seeds": {"stacking": args.seed, "training": args.seed, "latent": args.seed},
         "classifier": {
             "key": classifier.info.get("key"),
@@ -150,8 +133,6 @@ def main() -> None:
         "num_samples": args.num_samples,
         "rows": rows,
         "floor": floor,
-        "seconds": round(time.time() - started, 1),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     print(format_table(record))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -160,15 +141,6 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, record)
     print(f"wrote {path}")
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":

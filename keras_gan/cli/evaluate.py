@@ -91,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--num-samples must be >= 10, got {args.num_samples}")
 
     from keras_gan.data import DatasetError
-    from keras_gan.evaluation.classifier import load_classifier
     from keras_gan.evaluation.pipeline import (
         default_out_dir,
         evaluate,
@@ -107,14 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if args.stacked:
         return _stacked(args, generator)
     try:
-        classifier = load_classifier(
-            args.dataset,
-            epochs=args.classifier_epochs,
-            batch_size=args.classifier_batch_size,
-            cache_dir=args.cache_dir,
-            data_dir=args.data_dir,
-            verbose=2,
-        )
+        classifier = _classifier(args, args.dataset)
         report = evaluate(
             generator,
             args.dataset,
@@ -149,20 +141,12 @@ def _stacked(args: argparse.Namespace, generator: object) -> int:
 
     from keras_gan import _atomic
     from keras_gan.data import DatasetError
-    from keras_gan.evaluation.classifier import load_classifier
     from keras_gan.evaluation.pipeline import default_out_dir
     from keras_gan.evaluation.stacked import evaluate_stacked
 
     num_samples = args.num_samples
     try:
-        classifier = load_classifier(
-            "fashion_mnist",
-            epochs=args.classifier_epochs,
-            batch_size=args.classifier_batch_size,
-            cache_dir=args.cache_dir,
-            data_dir=args.data_dir,
-            verbose=2,
-        )
+        classifier = _classifier(args, "fashion_mnist")
         report = evaluate_stacked(
             generator,
             classifier,
@@ -191,3 +175,17 @@ def _stacked(args: argparse.Namespace, generator: object) -> int:
     )
     print(f"wrote {out / 'stacked.json'}")
     return 0
+
+
+def _classifier(args: argparse.Namespace, dataset: str) -> object:
+    """The cached feature classifier of ``dataset`` for the command's classifier flags."""
+    from keras_gan.evaluation.classifier import load_classifier
+
+    return load_classifier(
+        dataset,
+        epochs=args.classifier_epochs,
+        batch_size=args.classifier_batch_size,
+        cache_dir=args.cache_dir,
+        data_dir=args.data_dir,
+        verbose=2,
+    )

@@ -159,13 +159,15 @@ def is_image_folder(path: str | os.PathLike[str]) -> bool:
     """
     from .sources import find_idx_files
 
-    try:
-        if Path(path).expanduser().is_dir() and find_idx_files(Path(path).expanduser(), "train"):
-            return False
-        scan_folder(path)
-    except DatasetError:
+    root = Path(path).expanduser()
+    if not root.is_dir() or find_idx_files(root, "train"):
         return False
-    return True
+    # Stops at the first image file: the full listing is scan_folder's, once, in load_folder.
+    for _, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(not n.startswith(".") and n.lower().endswith(IMAGE_SUFFIXES) for n in filenames):
+            return True
+    return False
 
 
 def _open(path: Path):
@@ -277,13 +279,18 @@ def _square(image, size: int, resize: str, Image):
     return image
 
 
-def _cache_key(root: Path, files: Sequence[Path], options: dict) -> str:
+def _listing_digest(root: Path, files: Sequence[Path]) -> str:
+    """A digest of every file's path, size and modification time (one ``stat`` each)."""
     digest = hashlib.sha256()
-    digest.update(json.dumps({**options, "decoder": DECODER_VERSION}, sort_keys=True).encode())
     for relative in files:
         stat = (root / relative).stat()
         digest.update(f"{relative.as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:20]
+    return digest.hexdigest()
+
+
+def _cache_key(listing: str, options: dict) -> str:
+    text = json.dumps({**options, "decoder": DECODER_VERSION, "files": listing}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def _defaults(
@@ -372,7 +379,8 @@ def load_folder(
     files, class_names = scan_folder(root)
     base = Path(cache_dir).expanduser() if cache_dir is not None else cache_root()
     # The key of the file list alone finds the sizes chosen for it last time.
-    listing_key = _cache_key(root, files, {"resize": resize, "size": size, "channels": channels})
+    listing = _listing_digest(root, files)
+    listing_key = _cache_key(listing, {"resize": resize, "size": size, "channels": channels})
     chosen_path = base / "images" / f"choice-{listing_key}.json"
     if (size is None or channels is None) and chosen_path.is_file():
         chosen = json.loads(chosen_path.read_text())
@@ -380,7 +388,7 @@ def load_folder(
     else:
         size, channels, header_bad = _defaults(root, files, size, channels)
     options = {"resize": resize, "size": size, "channels": channels}
-    key = _cache_key(root, files, options)
+    key = _cache_key(listing, options)
     target = base / "images" / key
     decoded = False
     if not (target / "meta.json").is_file():
